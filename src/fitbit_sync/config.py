@@ -1,0 +1,160 @@
+"""Settings: environment variables (``FITBIT_SYNC_*``) over an optional TOML file, validated once.
+
+``load_settings()`` is the only entry point. Every problem becomes a one-line ``ConfigError``
+naming the setting, never a pydantic traceback, and secret values never appear in messages.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
+
+from fitbit_sync.errors import ConfigError
+
+ENV_PREFIX = "FITBIT_SYNC_"
+CONFIG_ENV = ENV_PREFIX + "CONFIG"
+
+StoreKind = Literal["sqlite", "influxdb1", "influxdb2", "influxdb3", "postgres"]
+
+
+def default_config_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "fitbit-sync"
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "fitbit-sync"
+
+
+class Settings(BaseSettings):
+    """Every setting, with its environment variable ``FITBIT_SYNC_<NAME>`` (upper case)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
+
+    # --- Google OAuth client (Desktop app) --------------------------------------------------------
+    client_id: str = Field("", description="OAuth client id of your Google Cloud Desktop app")
+    client_secret: SecretStr = Field(SecretStr(""), description="its client secret")
+    auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    token_url: str = "https://oauth2.googleapis.com/token"
+    revoke_url: str = "https://oauth2.googleapis.com/revoke"
+    api_base_url: str = Field("https://health.googleapis.com", description="Google Health API root")
+    token_file: Path = Field(default_factory=lambda: default_config_dir() / "token.json")
+    data_dir: Path = Field(default_factory=default_data_dir)
+
+    # --- store ---------------------------------------------------------------------------------
+    store: StoreKind = "sqlite"
+    sqlite_path: Path | None = Field(None, description="default: <data_dir>/fitbit.db")
+    influxdb_url: str = "http://localhost:8086"
+    influxdb_database: str = "fitbit"
+    influxdb_username: str = ""
+    influxdb_password: SecretStr = SecretStr("")
+    influxdb_org: str = ""
+    influxdb_bucket: str = "fitbit"
+    influxdb_token: SecretStr = SecretStr("")
+    postgres_dsn: SecretStr = Field(SecretStr(""), description="e.g. postgresql://user:pw@host/db")
+
+    # --- what and how to fetch -----------------------------------------------------------------
+    device_name: str = Field("Fitbit", description="value of the Device tag on every measurement")
+    types: Annotated[list[str], NoDecode] = Field(default_factory=list, description="data types to sync; empty = all")
+    heart_rate_resolution: Literal["raw", "1min"] = "raw"
+    time_zone: str | None = Field(None, description="IANA zone for daily values; default: from the API")
+    quota_per_minute: int = Field(300, ge=1, le=100_000)
+    request_timeout: float = Field(30.0, gt=0)
+    max_concurrency: int = Field(4, ge=1, le=32)
+    max_retries: int = Field(6, ge=0, le=50)
+
+    # --- daemon and logging --------------------------------------------------------------------
+    sync_interval_minutes: int = Field(15, ge=1)
+    daily_interval_minutes: int = Field(60, ge=1)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_file: Path | None = None
+
+    @field_validator("types", mode="before")
+    @classmethod
+    def _split_types(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r}") from None
+        return value or None
+
+    @property
+    def database_path(self) -> Path:
+        return self.sqlite_path or (self.data_dir / "fitbit.db")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # explicit arguments > environment > TOML file (passed in as init kwargs by load_settings)
+        return (init_settings, env_settings)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    # accept a [fitbit-sync] table or top-level keys
+    table = data.get("fitbit-sync", data)
+    if not isinstance(table, dict):
+        raise ConfigError(f"config file {path}: [fitbit-sync] must be a table")
+    return {str(k).replace("-", "_"): v for k, v in table.items()}
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Settings from ``overrides`` > environment > TOML file (``config_file``, else
+    ``$FITBIT_SYNC_CONFIG``, else ``~/.config/fitbit-sync/config.toml`` when it exists)."""
+    explicit = config_file or os.environ.get(CONFIG_ENV)
+    path = Path(explicit) if explicit else default_config_dir() / "config.toml"
+    file_values = _read_toml(path) if (explicit or path.exists()) else {}
+    env_names = {k[len(ENV_PREFIX):].lower() for k in os.environ if k.startswith(ENV_PREFIX)}
+    values = {k: v for k, v in file_values.items() if k not in env_names}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise ConfigError(_first_problem(exc)) from None
+    except SettingsError as exc:
+        raise ConfigError(f"invalid setting: {str(exc).splitlines()[0]}") from None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    name = ".".join(str(p) for p in err.get("loc", ())) or "settings"
+    msg = err.get("msg", "invalid value")
+    if err.get("type") == "extra_forbidden":
+        return f"unknown setting {name!r} (env {ENV_PREFIX}{name.upper()})"
+    return f"invalid setting {name} (env {ENV_PREFIX}{name.upper()}): {msg}"

@@ -1,0 +1,195 @@
+"""The default store: one SQLite file, a table per measurement, upserts, WAL.
+
+Each measurement of ``fitbit_sync.schema`` is a ``WITHOUT ROWID`` table keyed by its time (or
+local date, for daily measurements) and tags, so re-runs upsert instead of duplicating. A second
+write of the same key merges: fields absent from the new record keep their stored value. Data
+and coverage are committed in one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from fitbit_sync.errors import StoreError
+from fitbit_sync.records import Record, group_by_measurement
+from fitbit_sync.schema import MEASUREMENTS, Measurement
+from fitbit_sync.stores import state as state_tables
+from fitbit_sync.stores.base import Coverage, MeasurementStats
+
+_SQL_TYPES = {"int": "INTEGER", "float": "REAL", "str": "TEXT", "bool": "INTEGER"}
+
+
+def quote(identifier: str) -> str:
+    """A SQL identifier, quoted (measurement and field names contain spaces)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def table_ddl(m: Measurement) -> str:
+    cols = ["time INTEGER NOT NULL"]
+    key = ["time"]
+    if m.key == "date":
+        cols.append("date TEXT NOT NULL")
+        key = ["date"]
+    for tag in m.tags:
+        cols.append(f"{quote(tag)} TEXT NOT NULL DEFAULT ''")
+        key.append(quote(tag))
+    for f in m.fields:
+        cols.append(f"{quote(f.name)} {_SQL_TYPES[f.type]}")
+    return (
+        f"CREATE TABLE IF NOT EXISTS {quote(m.name)} (\n  " + ",\n  ".join(cols)
+        + f",\n  PRIMARY KEY ({', '.join(key)})\n) WITHOUT ROWID"
+    )
+
+
+class _TableWriter:
+    """Prepared upsert for one measurement and a row builder matching it."""
+
+    def __init__(self, m: Measurement) -> None:
+        self.m = m
+        key_cols = (["date"] if m.key == "date" else ["time"]) + [quote(t) for t in m.tags]
+        cols = ["time"] + (["date"] if m.key == "date" else []) + [quote(t) for t in m.tags]
+        cols += [quote(f.name) for f in m.fields]
+        updates = [f"{quote(f.name)} = coalesce(excluded.{quote(f.name)}, {quote(f.name)})" for f in m.fields]
+        if m.key == "date":
+            updates.append("time = excluded.time")
+        self.sql = (
+            f"INSERT INTO {quote(m.name)} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT ({', '.join(key_cols)}) DO UPDATE SET {', '.join(updates)}"
+        )
+        self.field_specs = [(f.name, f.type) for f in m.fields]
+        self.tags = m.tags
+        self.by_date = m.key == "date"
+        self.known_fields = set(m.field_types)
+
+    def row(self, r: Record) -> tuple[object, ...]:
+        extra = r.fields.keys() - self.known_fields
+        if extra:
+            raise StoreError(f"record for {self.m.name!r} has unknown fields: {', '.join(sorted(extra))}")
+        values: list[object] = [r.time_ms]
+        if self.by_date:
+            if r.date is None:
+                raise StoreError(f"daily record for {self.m.name!r} has no date")
+            values.append(r.date)
+        tags = r.tags
+        values.extend(tags.get(t, "") for t in self.tags)
+        fields = r.fields
+        for name, type_ in self.field_specs:
+            v = fields.get(name)
+            if v is None:
+                values.append(None)
+            elif type_ == "int":
+                values.append(int(v))
+            elif type_ == "float":
+                values.append(float(v))
+            elif type_ == "bool":
+                values.append(1 if v else 0)
+            else:
+                values.append(str(v))
+        return tuple(values)
+
+
+class SQLiteStore:
+    """Records in one SQLite file (WAL); coverage and state in the same file."""
+
+    name = "sqlite"
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            if self.path.parent and not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=OFF")
+            self._create_tables()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open SQLite database {self.path}: {_reason(exc)}") from None
+        self._writers = {name: _TableWriter(m) for name, m in MEASUREMENTS.items()}
+
+    def _create_tables(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            for m in MEASUREMENTS.values():
+                self._conn.execute(table_ddl(m))
+                self._add_missing_columns(m)
+            state_tables.ensure_state_tables(self._conn)
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def _add_missing_columns(self, m: Measurement) -> None:
+        """Schema growth: a field added in a later version becomes a new nullable column."""
+        present = {row[1] for row in self._conn.execute(f"PRAGMA table_info({quote(m.name)})")}
+        for f in m.fields:
+            if f.name not in present:
+                self._conn.execute(f"ALTER TABLE {quote(m.name)} ADD COLUMN {quote(f.name)} {_SQL_TYPES[f.type]}")
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection (read-only use: dashboards, export, tests)."""
+        return self._conn
+
+    def write(self, records: Iterable[Record], coverage: Sequence[Coverage] = ()) -> int:
+        written = 0
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for measurement_name, run in group_by_measurement(records):
+                    writer = self._writers.get(measurement_name)
+                    if writer is None:
+                        raise StoreError(f"unknown measurement {measurement_name!r}")
+                    self._conn.executemany(writer.sql, [writer.row(r) for r in run])
+                    written += len(run)
+                if coverage:
+                    state_tables.insert_coverage(self._conn, coverage)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to SQLite database {self.path}: {_reason(exc)}") from None
+        return written
+
+    def coverage(self, source: str, stream: str | None = None) -> list[Coverage]:
+        return state_tables.read_coverage(self._conn, source, stream)
+
+    def measurement_stats(self) -> list[MeasurementStats]:
+        stats = []
+        for m in MEASUREMENTS.values():
+            rows, first, last = self._conn.execute(
+                f"SELECT count(*), min(time), max(time) FROM {quote(m.name)}"
+            ).fetchone()
+            if rows:
+                stats.append(MeasurementStats(m.name, rows, first, last))
+        return stats
+
+    def get_state(self, key: str) -> str | None:
+        return state_tables.read_state(self._conn, key)
+
+    def set_state(self, key: str, value: str) -> None:
+        try:
+            state_tables.write_state(self._conn, key, value)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to SQLite database {self.path}: {_reason(exc)}") from None
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        except sqlite3.Error:
+            pass
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
