@@ -17,7 +17,7 @@ def test_rewrite_upserts_instead_of_duplicating(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "a.db")
     recs = [Record("HeartRate_Intraday", t * 5000, {"value": 60 + t}, {"Device": "Charge 6"}) for t in range(100)]
     store.write(recs)
-    store.write(recs[:50] + [Record("HeartRate_Intraday", 0, {"value": 99}, {"Device": "Charge 6"})])
+    store.write([*recs[:50], Record("HeartRate_Intraday", 0, {"value": 99}, {"Device": "Charge 6"})])
     rows = store.connection.execute('SELECT count(*), min(value) FROM "HeartRate_Intraday"').fetchone()
     assert rows[0] == 100
     assert store.connection.execute('SELECT value FROM "HeartRate_Intraday" WHERE time = 0').fetchone()[0] == 99
