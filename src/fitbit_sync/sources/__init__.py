@@ -1,0 +1,1 @@
+"""Data sources: each yields canonical records (the Google Health API, Takeout archives)."""

@@ -1,0 +1,268 @@
+"""The Google Health API v4 client: one method per endpoint we read, over a pooled httpx client.
+
+Every request goes to ``{api_base_url}/v4/users/me/...`` with a bearer token from a
+``TokenProvider``, waits its turn in the shared ``Pacer`` (quota per minute), and is retried with
+backoff on 429/5xx/timeouts/resets/malformed JSON (``retry.RetryPolicy``). A 401 triggers one token
+refresh. Methods return one parsed page (``paired_devices`` all pages); paging with
+``nextPageToken`` is the caller's loop, or ``iter_pages``. Thread-safe: share one client among
+worker threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import orjson
+
+from fitbit_sync import __version__
+from fitbit_sync.auth.tokens import TokenProvider
+from fitbit_sync.config import Settings
+from fitbit_sync.errors import SourceError
+from fitbit_sync.sources.google_health.errors import error_for_response
+from fitbit_sync.sources.google_health.pacing import Pacer
+from fitbit_sync.sources.google_health.retry import (
+    MalformedResponse,
+    RetryPolicy,
+    is_retryable_exception,
+    is_retryable_status,
+    parse_retry_after,
+)
+
+log = logging.getLogger(__name__)
+
+_TYPE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_POINT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+PAIRED_DEVICES_PAGE = 100
+
+
+def _check_id(value: str, pattern: re.Pattern[str], what: str) -> str:
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ValueError(f"invalid {what}: {value!r}")
+    return value
+
+
+class HealthApiClient:
+    """Google Health API v4 for the signed-in user (``users/me``)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        tokens: TokenProvider,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        pacer: Pacer | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self._tokens = tokens
+        self._sleep = sleep
+        self.pacer = pacer or Pacer(settings.quota_per_minute, clock=clock, sleep=sleep)
+        self.policy = policy or RetryPolicy(max_retries=settings.max_retries)
+        pool = settings.max_concurrency + 2
+        self._http = httpx.Client(
+            base_url=settings.api_base_url.rstrip("/") + "/v4/users/me/",
+            transport=transport,
+            timeout=httpx.Timeout(settings.request_timeout),
+            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool, keepalive_expiry=30.0),
+            headers={"User-Agent": f"fitbit-sync/{__version__}", "Accept": "application/json"},
+        )
+        self._calls: Counter[str] = Counter()
+        self._calls_lock = threading.Lock()
+        self._on_close: list[Callable[[], None]] = []
+
+    # --- endpoints ----------------------------------------------------------------------------
+
+    def list_data_points(self, type_id: str, *, filter: str, page_size: int,
+                         page_token: str | None = None) -> dict[str, Any]:
+        """One page of ``dataTypes/{type_id}/dataPoints`` (newest first)."""
+        _check_id(type_id, _TYPE_ID, "data type")
+        params: dict[str, str | int] = {"filter": filter, "pageSize": page_size}
+        if page_token:
+            params["pageToken"] = page_token
+        return self._json("GET", f"dataTypes/{type_id}/dataPoints", call=f"list:{type_id}", params=params)
+
+    def roll_up(self, type_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One page of ``dataPoints:rollUp`` (``body`` holds range, windowSize, pageSize, pageToken)."""
+        _check_id(type_id, _TYPE_ID, "data type")
+        return self._json("POST", f"dataTypes/{type_id}/dataPoints:rollUp", call=f"rollUp:{type_id}", body=body)
+
+    def daily_roll_up(self, type_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One page of ``dataPoints:dailyRollUp`` (civil-day windows)."""
+        _check_id(type_id, _TYPE_ID, "data type")
+        return self._json("POST", f"dataTypes/{type_id}/dataPoints:dailyRollUp", call=f"dailyRollUp:{type_id}",
+                          body=body)
+
+    def paired_devices(self) -> list[dict[str, Any]]:
+        """Every paired device (all pages)."""
+        devices: list[dict[str, Any]] = []
+        token: str | None = None
+        seen: set[str] = set()
+        while True:
+            params: dict[str, str | int] = {"pageSize": PAIRED_DEVICES_PAGE}
+            if token:
+                params["pageToken"] = token
+            page = self._json("GET", "pairedDevices", call="pairedDevices", params=params)
+            devices.extend(d for d in page.get("pairedDevices") or () if isinstance(d, dict))
+            token = page.get("nextPageToken") or None
+            if not token or token in seen:  # a repeated token would loop forever
+                return devices
+            seen.add(token)
+
+    def identity(self) -> dict[str, Any]:
+        return self._json("GET", "identity", call="identity")
+
+    def profile(self) -> dict[str, Any]:
+        return self._json("GET", "profile", call="profile")
+
+    def user_settings(self) -> dict[str, Any]:
+        return self._json("GET", "settings", call="settings")
+
+    def export_exercise_tcx(self, exercise_id: str) -> str:
+        """The raw TCX XML of one exercise (needs the location scope)."""
+        _check_id(exercise_id, _POINT_ID, "exercise id")
+        path = f"dataTypes/exercise/dataPoints/{quote(exercise_id)}:exportExerciseTcx"
+        response = self._send("GET", path, call="exportExerciseTcx:exercise", params={"alt": "media"},
+                              parse=_tcx_text)
+        return str(response)
+
+    def iter_pages(self, fetch: Callable[[str | None], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Pages of ``fetch(page_token)`` until ``nextPageToken`` is empty or absent; e.g.
+        ``client.iter_pages(lambda t: client.list_data_points("steps", filter=f, page_size=10000,
+        page_token=t))``. A page may be empty yet carry a token; a repeated token stops paging."""
+        token: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = fetch(token)
+            yield page
+            token = page.get("nextPageToken") or None
+            if not token or token in seen:
+                return
+            seen.add(token)
+
+    # --- bookkeeping --------------------------------------------------------------------------
+
+    @property
+    def calls(self) -> Counter[str]:
+        """Requests sent, keyed ``method:type_id`` (first attempts) and ``retry`` (every retry)."""
+        with self._calls_lock:
+            return Counter(self._calls)
+
+    def _count(self, key: str) -> None:
+        with self._calls_lock:
+            self._calls[key] += 1
+
+    # --- the request loop ---------------------------------------------------------------------
+
+    def _json(self, method: str, path: str, *, call: str, params: dict[str, str | int] | None = None,
+              body: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = self._send(method, path, call=call, params=params, body=body, parse=_json_object)
+        assert isinstance(result, dict)
+        return result
+
+    def _send(self, method: str, path: str, *, call: str, params: dict[str, str | int] | None = None,
+              body: dict[str, Any] | None = None, parse: Callable[[httpx.Response], object]) -> object:
+        content = orjson.dumps(body) if body is not None else None
+        headers = {"Content-Type": "application/json"} if content is not None else {}
+        retry = 0
+        refreshed = False
+        first = True
+        while True:
+            token = self._tokens.access_token()
+            self.pacer.acquire()
+            self._count(call if first else "retry")
+            first = False
+            retry_after: float | None = None
+            try:
+                response = self._http.request(method, path, params=params, content=content,
+                                              headers={**headers, "Authorization": f"Bearer {token}"})
+            except httpx.HTTPError as exc:
+                if not is_retryable_exception(exc):
+                    raise SourceError(f"Google Health API {call}: {type(exc).__name__}") from None
+                problem = type(exc).__name__
+            else:
+                status = response.status_code
+                if status == 401 and not refreshed:
+                    refreshed = True  # one refresh per request, then it is a real refusal
+                    log.info("%s: HTTP 401, refreshing the access token", call)
+                    self._tokens.invalidate()
+                    continue
+                if response.is_success:
+                    try:
+                        return parse(response)
+                    except MalformedResponse as exc:
+                        problem = f"HTTP {status} with {exc}"
+                elif is_retryable_status(status):
+                    problem = f"HTTP {status}"
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                else:
+                    raise error_for_response(status, response.content, call=call, secrets=(token,))
+            if not self.policy.should_retry(retry):
+                raise SourceError(
+                    f"Google Health API {call}: still failing after {retry + 1} attempts (last: {problem})"
+                )
+            delay = self.policy.delay(retry, retry_after)
+            if retry_after is not None:
+                self.pacer.defer(retry_after)
+            log.warning("%s: %s, retry %d/%d in %.1f s", call, problem, retry + 1, self.policy.max_retries, delay)
+            self._sleep(delay)
+            retry += 1
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+        for callback in self._on_close:
+            callback()
+        self._on_close.clear()
+
+    def __enter__(self) -> HealthApiClient:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        raise MalformedResponse("a body that is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise MalformedResponse("a JSON body that is not an object")
+    return data
+
+
+def _tcx_text(response: httpx.Response) -> str:
+    if "json" in response.headers.get("Content-Type", ""):  # served without alt=media
+        tcx = _json_object(response).get("tcxData")
+        if not isinstance(tcx, str):
+            raise MalformedResponse("a JSON body without tcxData")
+        text = tcx
+    else:
+        text = response.text
+    stripped = text.strip()
+    if not (stripped.startswith("<") and stripped.endswith(">")):
+        raise MalformedResponse("a body that is not TCX XML")
+    return text
+
+
+def open_client(settings: Settings, **kwargs: Any) -> HealthApiClient:
+    """A client for ``settings`` with the stored, refreshing tokens; one-line errors when there is no
+    usable token (``AuthRequiredError``/``ReauthRequiredError``) or the settings are Fitbit's."""
+    from fitbit_sync.auth.tokens import open_token_provider
+
+    provider = open_token_provider(settings)
+    client = HealthApiClient(settings, provider, **kwargs)
+    client._on_close.append(provider.close)
+    return client
