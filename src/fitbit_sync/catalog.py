@@ -109,11 +109,11 @@ def _s(type_id: str, method: Method, kind: RecordKind, scope: str, *measurements
 STREAMS: tuple[Stream, ...] = (
     # daily values: one point a day, a few calls for years of history
     _s("daily-resting-heart-rate", "list", "daily", SCOPE_HEALTH, "RestingHR", priority=10),
-    _s("daily-heart-rate-variability", "list", "daily", SCOPE_HEALTH, "HRV", priority=10),
+    _s("daily-heart-rate-variability", "list", "daily", SCOPE_HEALTH, "HRV", "HRV Details", priority=10),
     _s("daily-oxygen-saturation", "list", "daily", SCOPE_HEALTH, "SPO2", priority=10),
     _s("daily-respiratory-rate", "list", "daily", SCOPE_HEALTH, "BreathingRate", priority=10),
     _s("daily-sleep-temperature-derivations", "list", "daily", SCOPE_HEALTH, "Skin Temperature Variation",
-       priority=10),
+       "Skin Temperature", priority=10),
     _s("daily-vo2-max", "list", "daily", SCOPE_ACTIVITY, "VO2 Max", priority=10),
     _s("daily-heart-rate-zones", "list", "daily", SCOPE_HEALTH, "HR Zone Thresholds", priority=10),
     _s("steps", "dailyRollUp", "rollup", SCOPE_ACTIVITY, "Total Steps", priority=20),
