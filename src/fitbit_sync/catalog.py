@@ -159,10 +159,9 @@ def select_streams(names: list[str] | None) -> list[Stream]:
     chosen: dict[str, Stream] = {}
     for name in names:
         name = name.strip()
-        if name in STREAMS_BY_KEY:
-            chosen[name] = STREAMS_BY_KEY[name]
-            continue
         matches = [s for s in STREAMS if s.type_id == name]
+        if not matches and name in STREAMS_BY_KEY:
+            matches = [STREAMS_BY_KEY[name]]
         if not matches:
             known = ", ".join(TYPE_IDS)
             raise ValueError(f"unknown data type {name!r} (known: {known})")
