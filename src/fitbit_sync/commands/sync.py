@@ -1,0 +1,101 @@
+"""``fitbit-sync sync`` (incremental, from each stream's bookmark) and ``fitbit-sync backfill``
+(a date range, resumable and Ctrl-C safe)."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+
+import typer
+from rich.console import Console
+
+from fitbit_sync.config import load_settings
+from fitbit_sync.sync.engine import RunReport
+from fitbit_sync.sync.runner import SyncSession, check_range, choose_streams, parse_date, stderr_is_terminal
+
+TYPES_HELP = "comma-separated data types or streams (e.g. heart-rate,steps:daily); default: all"
+CONFIG_HELP = "TOML config file (default: $FITBIT_SYNC_CONFIG or ~/.config/fitbit-sync/config.toml)"
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM behaves like Ctrl-C: stop cleanly, keep what is stored, exit 130."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def print_report(what: str, report: RunReport, calls: int, console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(
+        f"{what}: {report.completed}/{report.planned} requests, {calls:,} API calls, {report.pages:,} pages, "
+        f"{report.records:,} records in {report.seconds:.1f} s"
+    )
+    skipped = sum(report.skipped.values())
+    if skipped:
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(report.skipped.items()))
+        console.print(f"skipped {skipped:,} malformed data points ({detail})")
+    for key, message in sorted(report.missing_scopes.items()):
+        console.print(f"not synced: {key}: {message}")
+
+
+def run_backfill(start: str, end: str, types: str | None, config: Path | None) -> None:
+    first, last = parse_date(start, "start"), parse_date(end, "end")
+    check_range(first, last)
+    settings = load_settings(config)
+    streams = choose_streams(settings, types)
+    with sigterm_as_interrupt(), SyncSession(settings, progress=stderr_is_terminal()) as session:
+        zone = session.resolve_zone()
+        check_range(first, last, zone)
+        requests = session.plan_backfill(streams, first, last)
+        assert session.client is not None
+        before = sum(session.client.calls.values())
+        report = session.run(requests, "backfill")
+        print_report(f"backfill {first}..{last}", report, sum(session.client.calls.values()) - before)
+        report.raise_for_failures()
+
+
+def run_sync(types: str | None, config: Path | None) -> None:
+    settings = load_settings(config)
+    streams = choose_streams(settings, types)
+    with sigterm_as_interrupt(), SyncSession(settings, progress=stderr_is_terminal()) as session:
+        session.resolve_zone()
+        requests = session.plan_sync(streams)
+        assert session.client is not None
+        before = sum(session.client.calls.values())
+        report = session.run(requests, "sync")
+        print_report("sync", report, sum(session.client.calls.values()) - before)
+        report.raise_for_failures()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("sync")
+    def sync_command(
+        types: str | None = typer.Option(None, "--types", help=TYPES_HELP),
+        config: Path | None = typer.Option(None, "--config", help=CONFIG_HELP),
+    ) -> None:
+        """Fetch what is new since the last sync (yesterday and today on a first run)."""
+        run_sync(types, config)
+
+    @app.command("backfill")
+    def backfill_command(
+        start: str = typer.Option(..., "--start", help="first local date, YYYY-MM-DD"),
+        end: str = typer.Option(..., "--end", help="last local date, YYYY-MM-DD (inclusive)"),
+        types: str | None = typer.Option(None, "--types", help=TYPES_HELP),
+        config: Path | None = typer.Option(None, "--config", help=CONFIG_HELP),
+    ) -> None:
+        """Fetch history for a date range; resumable: run it again after Ctrl-C or a crash."""
+        run_backfill(start, end, types, config)

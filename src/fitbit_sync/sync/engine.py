@@ -1,0 +1,349 @@
+"""The sync engine: runs planned requests against the API and writes what comes back.
+
+Requests run on a small thread pool (different streams in parallel, in plan order). Each page is
+converted and written *with its coverage* in one store transaction, so a crash at any moment
+loses at most the page in flight. A ``list`` request pages newest first: after each page the
+engine records coverage from just above the page's oldest point to where the previous page
+began, so a restart resumes with a request for only the older remainder.
+
+Ctrl-C stops scheduling, lets in-flight pages finish (or drops them) and raises ``Interrupted``
+(exit 130). Failures of one request (the API refused it, or kept failing after the client's
+retries) do not stop the others; they are reported at the end. Missing tokens, a refused
+refresh token and store failures stop everything at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from fitbit_sync.errors import (
+    AuthRequiredError,
+    ExitCode,
+    FitbitSyncError,
+    SourceError,
+    StoreError,
+)
+from fitbit_sync.records import Record
+from fitbit_sync.sources.google_health.converters import ConvertContext, axis_time, convert, page_items
+from fitbit_sync.sources.google_health.planner import SOURCE, Request
+from fitbit_sync.stores.base import Coverage, Store
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED_MESSAGE = "interrupted; run the same command again to resume"
+
+
+class Interrupted(FitbitSyncError):
+    """Ctrl-C (or SIGTERM): stopped cleanly; everything written so far is kept."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
+class _Stopped(BaseException):
+    """Raised inside a worker (from its sleep) to abandon a request when the run stops."""
+
+
+def interruptible_sleep(stop: threading.Event) -> Callable[[float], None]:
+    """A ``sleep`` for the API client that wakes up and abandons the request when ``stop`` is set."""
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(max(0.0, seconds)):
+            raise _Stopped
+
+    return sleep
+
+
+class ApiClient(Protocol):
+    """What the engine needs of ``HealthApiClient``."""
+
+    def list_data_points(self, type_id: str, *, filter: str, page_size: int,
+                         page_token: str | None = None) -> dict[str, Any]: ...
+
+    def roll_up(self, type_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def daily_roll_up(self, type_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def paired_devices(self) -> list[dict[str, Any]]: ...
+
+    def export_exercise_tcx(self, exercise_id: str) -> str: ...
+
+
+class ProgressSink(Protocol):
+    """Progress callbacks (``sync.progress.SyncProgress`` implements them; all optional)."""
+
+    def start(self, requests: Sequence[Request]) -> None: ...
+
+    def page(self, request: Request, points: int, fraction_done: float) -> None: ...
+
+    def finish_request(self, request: Request) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class RunReport:
+    """What one run did."""
+
+    planned: int = 0
+    completed: int = 0
+    pages: int = 0
+    records: int = 0
+    seconds: float = 0.0
+    skipped: Counter[str] = field(default_factory=Counter)
+    failures: list[tuple[Request, FitbitSyncError]] = field(default_factory=list)
+    missing_scopes: dict[str, str] = field(default_factory=dict)  # stream key -> message
+    interrupted: bool = False
+
+    def raise_for_failures(self) -> None:
+        """One line for the first failure, with its exit code; nothing when all went well."""
+        if not self.failures:
+            return
+        request, first = self.failures[0]
+        more = f" (and {len(self.failures) - 1} more failed requests)" if len(self.failures) > 1 else ""
+        raise SourceError(
+            f"{request.stream.key}: {first}{more}; everything else is stored, run the same command again to retry",
+            exit_code=first.exit_code,
+        )
+
+
+class Engine:
+    """Runs requests of a plan with ``client`` into ``store``."""
+
+    def __init__(
+        self,
+        client: ApiClient,
+        store: Store,
+        *,
+        zone: ZoneInfo,
+        device: str,
+        max_workers: int = 4,
+        stop: threading.Event | None = None,
+        progress: ProgressSink | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.zone = zone
+        self.max_workers = max_workers
+        self.stop_event = stop or threading.Event()
+        self.progress = progress
+        self._clock = clock
+        self._write_lock = threading.Lock()
+        self._report_lock = threading.Lock()
+        self._fatal: BaseException | None = None
+        self._tcx_scope_warned = False
+        self.ctx = ConvertContext(device=device, zone=zone, fetch_tcx=self._fetch_tcx)
+        self.report = RunReport()
+
+    # --- running -----------------------------------------------------------------------------------
+
+    def run(self, requests: Sequence[Request]) -> RunReport:
+        """Run ``requests`` (in order, ``max_workers`` at a time); returns the report. Raises
+        ``Interrupted`` on Ctrl-C, and fatal errors (auth, store) as they are."""
+        self.report = RunReport(planned=len(requests))
+        started = time.monotonic()
+        if self.progress:
+            self.progress.start(requests)
+        pool = ThreadPoolExecutor(max_workers=max(1, self.max_workers), thread_name_prefix="sync")
+        futures: dict[Future[None], Request] = {}
+        try:
+            for request in requests:
+                futures[pool.submit(self._execute, request)] = request
+            pending = set(futures)
+            while pending:
+                _done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                if self._fatal is not None:
+                    break
+        except KeyboardInterrupt:
+            self.report.interrupted = True
+            log.warning("interrupted: finishing the pages in flight (Ctrl-C again to quit at once)")
+        finally:
+            if self.report.interrupted or self._fatal is not None:
+                self.stop_event.set()
+                for future in futures:
+                    future.cancel()
+            try:
+                pool.shutdown(wait=True, cancel_futures=True)
+            except KeyboardInterrupt:
+                self.report.interrupted = True
+            self.report.seconds = time.monotonic() - started
+            self.report.skipped = Counter(self.ctx.skipped)
+            if self.progress:
+                self.progress.stop()
+        if self._fatal is not None:
+            raise self._fatal
+        if self.report.interrupted or self.stop_event.is_set():
+            self.report.interrupted = True
+            raise Interrupted(INTERRUPTED_MESSAGE)
+        return self.report
+
+    def _execute(self, request: Request) -> None:
+        if self.stop_event.is_set():
+            return
+        try:
+            method = request.stream.method
+            if method == "list":
+                self._run_list(request)
+            elif method in ("rollUp", "dailyRollUp"):
+                self._run_rollup(request)
+            elif method == "pairedDevices":
+                self._run_devices(request)
+            else:  # pragma: no cover - the catalogue has no other methods
+                raise SourceError(f"unsupported method {method}")
+            with self._report_lock:
+                self.report.completed += 1
+        except _Stopped:
+            return
+        except (StoreError, AuthRequiredError) as exc:
+            from fitbit_sync.sources.google_health.errors import MissingScopeError
+
+            if isinstance(exc, MissingScopeError):
+                with self._report_lock:
+                    self.report.missing_scopes[request.stream.key] = str(exc)
+                log.warning("%s: skipped, %s", request.stream.key, exc)
+                return
+            self._fail_fatally(exc)
+        except FitbitSyncError as exc:
+            log.warning("%s failed: %s", request.describe(), exc)
+            with self._report_lock:
+                self.report.failures.append((request, exc))
+        except BaseException as exc:  # a bug: stop everything, keep what is stored
+            self._fail_fatally(exc)
+        finally:
+            if self.progress:
+                self.progress.finish_request(request)
+
+    def _fail_fatally(self, exc: BaseException) -> None:
+        with self._report_lock:
+            if self._fatal is None:
+                self._fatal = exc
+        self.stop_event.set()
+
+    def _check_stop(self) -> None:
+        if self.stop_event.is_set():
+            raise _Stopped
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    def _write(self, records: list[Record], coverage: list[Coverage]) -> None:
+        with self._write_lock:
+            self.store.write(records, coverage)
+        with self._report_lock:
+            self.report.pages += 1
+            self.report.records += len(records)
+
+    # --- one request -------------------------------------------------------------------------------
+
+    def _run_list(self, request: Request) -> None:
+        stream = request.stream
+        flt = request.list_filter()
+        token: str | None = None
+        seen: set[str] = set()
+        upper = request.end_ms  # coverage is recorded downwards from here
+        previous_oldest: int | None = None
+        ordered = True
+        while True:
+            self._check_stop()
+            page = self.client.list_data_points(stream.type_id, filter=flt, page_size=stream.page_size,
+                                                page_token=token)
+            fetched_at = self._now_ms()
+            items = _items(stream, page)
+            times = [t for t in (axis_time(stream, item) for item in items) if t is not None]
+            token = _next_token(page)
+            if token is not None and token in seen:
+                raise SourceError(f"{stream.key}: the API repeated a page token; stopped paging")
+            if times:
+                # Newest first is what makes per-page coverage safe; if a page breaks the order,
+                # record coverage only once the whole request is done.
+                if any(a < b for a, b in itertools.pairwise(times)) or (
+                    previous_oldest is not None and times[0] > previous_oldest
+                ):
+                    ordered = False
+                previous_oldest = min(times)
+            records = convert(stream, items, self.ctx)
+            coverage: list[Coverage] = []
+            if token is None:
+                if upper > request.start_ms:
+                    coverage.append(Coverage(SOURCE, stream.key, request.start_ms, upper, fetched_at))
+            elif ordered and previous_oldest is not None:
+                lower = max(request.start_ms, min(previous_oldest + 1, upper))
+                if lower < upper:
+                    coverage.append(Coverage(SOURCE, stream.key, lower, upper, fetched_at))
+                    upper = lower
+            self._write(records, coverage)
+            if self.progress:
+                span = max(1, request.end_ms - request.start_ms)
+                done = 1.0 if token is None else (request.end_ms - (previous_oldest or request.end_ms)) / span
+                self.progress.page(request, len(items), min(1.0, max(0.0, done)))
+            if token is None:
+                return
+            seen.add(token)
+
+    def _run_rollup(self, request: Request) -> None:
+        stream = request.stream
+        body = request.rollup_body() if stream.method == "rollUp" else request.daily_rollup_body()
+        fetch = self.client.roll_up if stream.method == "rollUp" else self.client.daily_roll_up
+        seen: set[str] = set()
+        pages = 0
+        while True:
+            self._check_stop()
+            page = fetch(stream.type_id, body)
+            fetched_at = self._now_ms()
+            items = _items(stream, page)
+            token = _next_token(page)
+            if token is not None and token in seen:
+                raise SourceError(f"{stream.key}: the API repeated a page token; stopped paging")
+            records = convert(stream, items, self.ctx)
+            coverage = [] if token is not None else [
+                Coverage(SOURCE, stream.key, request.start_ms, request.end_ms, fetched_at)
+            ]
+            self._write(records, coverage)
+            pages += 1
+            if self.progress:
+                self.progress.page(request, len(items), 1.0 if token is None else pages / (pages + 1))
+            if token is None:
+                return
+            seen.add(token)
+            body = {**body, "pageToken": token}
+
+    def _run_devices(self, request: Request) -> None:
+        self._check_stop()
+        devices = self.client.paired_devices()
+        records = convert(request.stream, devices, self.ctx)
+        self._write(records, [])
+        if self.progress:
+            self.progress.page(request, len(devices), 1.0)
+
+    def _fetch_tcx(self, exercise_id: str) -> str | None:
+        from fitbit_sync.sources.google_health.errors import MissingScopeError
+
+        self._check_stop()
+        try:
+            return self.client.export_exercise_tcx(exercise_id)
+        except MissingScopeError as exc:
+            if not self._tcx_scope_warned:
+                self._tcx_scope_warned = True
+                log.warning("exercise GPS skipped: %s", exc)
+            return None
+
+
+def _items(stream: Any, page: Any) -> list[dict[str, Any]]:
+    try:
+        return page_items(stream, page)
+    except ValueError as exc:
+        raise SourceError(f"{stream.key}: unexpected answer ({exc})") from None
+
+
+def _next_token(page: Any) -> str | None:
+    token = page.get("nextPageToken") if isinstance(page, dict) else None
+    return token if isinstance(token, str) and token else None

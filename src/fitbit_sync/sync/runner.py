@@ -1,0 +1,257 @@
+"""Wiring for the commands: settings -> API client, store, lock, user zone -> engine runs.
+
+``SyncSession`` is what ``sync``, ``backfill``, the daemon and the demo share: it opens the client
+(which checks the OAuth settings and the token file first), the store, a lock file so two
+fitbit-sync processes never sync into the same store at once, and resolves the user's time zone
+(``settings.time_zone``, else ``users/me/settings``). ``backfill`` and ``sync`` plan against the
+stored coverage and run the plan; each run's calls are remembered in the store's state for
+``status``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import filelock
+import orjson
+
+from fitbit_sync.catalog import Stream, select_streams
+from fitbit_sync.config import Settings
+from fitbit_sync.errors import ConfigError, FitbitSyncError, LockedError, StoreError
+from fitbit_sync.sources.google_health import planner
+from fitbit_sync.sources.google_health.errors import MissingScopeError
+from fitbit_sync.sources.google_health.planner import SOURCE, Request
+from fitbit_sync.stores.base import Store
+from fitbit_sync.sync.engine import Engine, RunReport, interruptible_sleep
+
+log = logging.getLogger(__name__)
+
+STATE_ZONE = f"{SOURCE}:time_zone"
+STATE_LAST_RUN = f"{SOURCE}:last_run"
+EARLIEST_DATE = date(2000, 1, 1)
+
+
+# --- input checks -------------------------------------------------------------------------------------
+
+
+def parse_date(text: str, what: str) -> date:
+    """``YYYY-MM-DD`` -> date; ConfigError naming ``what`` otherwise."""
+    try:
+        value = date.fromisoformat(text.strip())
+    except (ValueError, AttributeError):
+        raise ConfigError(f"{what} date {text!r} is not a date like 2026-01-31") from None
+    if len(text.strip()) != 10:
+        raise ConfigError(f"{what} date {text!r} is not a date like 2026-01-31")
+    if value < EARLIEST_DATE:
+        raise ConfigError(f"{what} date {value} is before {EARLIEST_DATE}")
+    return value
+
+
+def latest_today(zone: ZoneInfo | None = None) -> date:
+    """Today in ``zone``; without one, the latest "today" anywhere on Earth (UTC+14)."""
+    now = datetime.now(UTC)
+    return now.astimezone(zone).date() if zone else (now + timedelta(hours=14)).date()
+
+
+def check_range(start: date, end: date, zone: ZoneInfo | None = None) -> None:
+    if end < start:
+        raise ConfigError(f"the end date {end} is before the start date {start}")
+    today = latest_today(zone)
+    for value, what in ((start, "start"), (end, "end")):
+        if value > today:
+            raise ConfigError(f"the {what} date {value} is in the future (today is {today})")
+
+
+def choose_streams(settings: Settings, types: str | None) -> list[Stream]:
+    """Streams for ``--types a,b`` (else ``settings.types``, else all); ConfigError for unknown names."""
+    names = [t.strip() for t in types.split(",") if t.strip()] if types else list(settings.types)
+    try:
+        return select_streams(names)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+# --- the session ----------------------------------------------------------------------------------------
+
+
+def lock_path(settings: Settings) -> Path:
+    if settings.store == "sqlite":
+        db = settings.database_path
+        return db.with_name(db.name + ".lock")
+    return settings.data_dir / "sync.lock"
+
+
+class SyncSession:
+    """Client, store, lock and zone for one command (or one daemon lifetime)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: Any | None = None,
+        store: Store | None = None,
+        stop: threading.Event | None = None,
+        progress: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.stop = stop or threading.Event()
+        self.clock = clock
+        self.show_progress = progress
+        self._own_client = client is None
+        self._own_store = store is None
+        self.client = client
+        self.store = store
+        self._lock: filelock.FileLock | None = None
+        self.zone: ZoneInfo | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------------------
+
+    def __enter__(self) -> SyncSession:
+        try:
+            if self.client is None:
+                from fitbit_sync.sources.google_health.client import open_client
+
+                self.client = open_client(self.settings, sleep=interruptible_sleep(self.stop))
+            if self.store is None:
+                from fitbit_sync.stores.factory import open_store
+
+                self.store = open_store(self.settings)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.release()
+        if self._own_client and self.client is not None:
+            self.client.close()
+            self.client = None
+        if self._own_store and self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def acquire(self, timeout: float = 0.0) -> None:
+        """Take the store's sync lock (LockedError when another process holds it)."""
+        if self._lock is not None and self._lock.is_locked:
+            return
+        path = lock_path(self.settings)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = filelock.FileLock(path, timeout=timeout)
+            self._lock.acquire()
+        except filelock.Timeout:
+            raise LockedError(
+                f"another fitbit-sync process (sync, backfill or daemon) is writing to this store "
+                f"(lock file {path}); wait for it to finish"
+            ) from None
+        except OSError as exc:
+            raise StoreError(f"cannot create the lock file {path}: {exc.strerror or exc}") from None
+
+    def release(self) -> None:
+        if self._lock is not None and self._lock.is_locked:
+            self._lock.release()
+
+    # --- zone ------------------------------------------------------------------------------------------
+
+    def resolve_zone(self) -> ZoneInfo:
+        """``settings.time_zone``, else the zone from ``users/me/settings`` (remembered in the store)."""
+        assert self.store is not None and self.client is not None
+        if self.settings.time_zone:
+            self.zone = ZoneInfo(self.settings.time_zone)
+            return self.zone
+        name: str | None = None
+        try:
+            name = self.client.user_settings().get("timeZone")
+        except MissingScopeError as exc:
+            log.warning("cannot read the user's time zone (%s)", exc)
+        stored = self.store.get_state(STATE_ZONE)
+        for candidate in (name, stored):
+            if isinstance(candidate, str) and candidate:
+                try:
+                    self.zone = ZoneInfo(candidate)
+                except (ZoneInfoNotFoundError, ValueError):
+                    log.warning("unknown time zone %r from the API", candidate)
+                    continue
+                if candidate != stored:
+                    self.store.set_state(STATE_ZONE, candidate)
+                return self.zone
+        log.warning("no time zone from the API or settings: using UTC for daily values (set FITBIT_SYNC_TIME_ZONE)")
+        self.zone = ZoneInfo("UTC")
+        return self.zone
+
+    # --- running -------------------------------------------------------------------------------------
+
+    def coverage(self) -> dict[str, list[Any]]:
+        assert self.store is not None
+        return planner.coverage_by_stream(self.store.coverage(SOURCE))
+
+    def now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    def plan_backfill(self, streams: Sequence[Stream], start: date, end: date) -> list[Request]:
+        zone = self.zone or self.resolve_zone()
+        return planner.plan_range(streams, start, end, self.coverage(), self.now_ms(), zone,
+                                  heart_rate_resolution=self.settings.heart_rate_resolution)
+
+    def plan_sync(self, streams: Sequence[Stream]) -> list[Request]:
+        zone = self.zone or self.resolve_zone()
+        return planner.plan_incremental(streams, self.coverage(), self.now_ms(), zone,
+                                        heart_rate_resolution=self.settings.heart_rate_resolution)
+
+    def engine(self, description: str) -> Engine:
+        assert self.store is not None and self.client is not None
+        progress = None
+        if self.show_progress:
+            from fitbit_sync.sync.progress import SyncProgress
+
+            client = self.client
+            progress = SyncProgress(calls=lambda: sum(client.calls.values()),
+                                    quota_per_minute=self.settings.quota_per_minute, description=description)
+        return Engine(self.client, self.store, zone=self.zone or self.resolve_zone(),
+                      device=self.settings.device_name, max_workers=self.settings.max_concurrency,
+                      stop=self.stop, progress=progress, clock=self.clock)
+
+    def run(self, requests: Sequence[Request], description: str) -> RunReport:
+        """Run ``requests`` under the lock; remembers the run for ``status``."""
+        assert self.client is not None
+        self.acquire()
+        calls_before = sum(self.client.calls.values())
+        engine = self.engine(description)
+        report: RunReport | None = None
+        try:
+            report = engine.run(requests)
+            return report
+        finally:
+            self._remember(description, report or engine.report, sum(self.client.calls.values()) - calls_before)
+            self.release()
+
+    def _remember(self, command: str, report: RunReport, calls: int) -> None:
+        if self.store is None:
+            return
+        record = {
+            "command": command, "finished_at": self.now_ms(), "calls": calls, "pages": report.pages,
+            "records": report.records, "seconds": round(report.seconds, 3), "interrupted": report.interrupted,
+            "failed": len(report.failures), "skipped_points": sum(report.skipped.values()),
+        }
+        try:
+            self.store.set_state(STATE_LAST_RUN, orjson.dumps(record).decode())
+        except FitbitSyncError as exc:
+            log.warning("could not record the run: %s", exc)
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()

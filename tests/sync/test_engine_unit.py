@@ -1,0 +1,153 @@
+"""Engine mechanics that a well-behaved server never shows: out-of-order pages, repeated page
+tokens, one failing stream among good ones, Ctrl-C between pages. A small scripted client stands
+in for the API here; everything else runs against the emulator over HTTP (test_backfill_*.py)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from fitbit_sync.catalog import STREAMS_BY_KEY
+from fitbit_sync.errors import SourceError, StoreError
+from fitbit_sync.sources.google_health.errors import ApiRequestError
+from fitbit_sync.sources.google_health.planner import SOURCE, Request
+from fitbit_sync.stores.sqlite import SQLiteStore
+from fitbit_sync.sync.engine import Engine, Interrupted
+
+STEPS = STREAMS_BY_KEY["steps"]
+HOUR = 3_600_000
+
+
+def steps_point(minute: int, count: int = 1) -> dict[str, Any]:
+    def ts(m: int) -> str:
+        return f"2026-01-01T{m // 60:02d}:{m % 60:02d}:00Z"
+
+    return {"steps": {"interval": {"startTime": ts(minute), "endTime": ts(minute + 1)}, "count": str(count)}}
+
+
+class ScriptedClient:
+    """Serves ``pages`` (lists of minutes, newest first per page) for every list request."""
+
+    def __init__(self, pages: list[list[int]], *, repeat_token: bool = False,
+                 fail_types: frozenset[str] = frozenset(), on_page: Any = None) -> None:
+        self.pages = pages
+        self.repeat_token = repeat_token
+        self.fail_types = fail_types
+        self.on_page = on_page
+        self.calls: list[tuple[str, str | None]] = []
+
+    def list_data_points(self, type_id: str, *, filter: str, page_size: int,
+                         page_token: str | None = None) -> dict[str, Any]:
+        self.calls.append((type_id, page_token))
+        if type_id in self.fail_types:
+            raise ApiRequestError(f"Google Health API list:{type_id}: HTTP 400 INVALID_ARGUMENT", status=400)
+        index = 0 if page_token is None else int(page_token)
+        if self.on_page:
+            self.on_page(index)
+        page: dict[str, Any] = {"dataPoints": [steps_point(m) for m in self.pages[index]]}
+        if index + 1 < len(self.pages):
+            page["nextPageToken"] = "1" if self.repeat_token else str(index + 1)
+        return page
+
+    def roll_up(self, type_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        raise AssertionError("not used")
+
+    def daily_roll_up(self, type_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        raise AssertionError("not used")
+
+    def paired_devices(self) -> list[dict[str, Any]]:
+        return []
+
+    def export_exercise_tcx(self, exercise_id: str) -> str:
+        raise AssertionError("not used")
+
+
+def engine(client: ScriptedClient, store: SQLiteStore, **kw: Any) -> Engine:
+    return Engine(client, store, zone=ZoneInfo("UTC"), device="Charge 6", max_workers=2,
+                  clock=lambda: 1_800_000_000.0, **kw)
+
+
+def day_request() -> Request:
+    return Request(STEPS, 1_767_225_600_000, 1_767_225_600_000 + 24 * HOUR)  # 2026-01-01 UTC
+
+
+def covered(store: SQLiteStore) -> list[tuple[int, int]]:
+    return [(c.start_ms, c.end_ms) for c in store.coverage(SOURCE, "steps")]
+
+
+def test_coverage_grows_page_by_page_from_the_range_end(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "a.db")
+    request = day_request()
+    base = request.start_ms
+    client = ScriptedClient([[600, 599, 598], [300, 200], [10, 0]])
+    engine(client, store).run([request])
+    assert covered(store) == [
+        (request.start_ms, base + 200 * 60_000 + 1),
+        (base + 200 * 60_000 + 1, base + 598 * 60_000 + 1),
+        (base + 598 * 60_000 + 1, request.end_ms),
+    ]
+    assert store.connection.execute('SELECT count(*) FROM "Steps_Intraday"').fetchone()[0] == 7
+
+
+def test_killed_after_a_page_resumes_with_the_older_remainder(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "a.db")
+    request = day_request()
+    stop = threading.Event()
+
+    def stop_after_first(index: int) -> None:
+        if index == 1:
+            stop.set()
+
+    client = ScriptedClient([[600, 599], [300, 200], [10, 0]], on_page=stop_after_first)
+    with pytest.raises(Interrupted, match="run the same command again to resume"):
+        engine(client, store, stop=stop).run([request])
+    # page 2 was in flight when the stop came: it was finished and written, page 3 never asked
+    assert len(client.calls) == 2
+    cov = covered(store)
+    assert cov[0][0] == request.start_ms + 200 * 60_000 + 1 and cov[-1][1] == request.end_ms
+
+
+def test_out_of_order_pages_record_coverage_only_at_the_end(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "a.db")
+    request = day_request()
+    stop = threading.Event()
+    client = ScriptedClient([[10, 20], [600, 700], [5]], on_page=lambda i: stop.set() if i == 1 else None)
+    with pytest.raises(Interrupted):
+        engine(client, store, stop=stop).run([request])
+    assert covered(store) == []  # ascending pages: nothing may be claimed before the last page
+    assert store.connection.execute('SELECT count(*) FROM "Steps_Intraday"').fetchone()[0] == 4
+
+
+def test_a_repeated_page_token_fails_the_request_without_claiming_coverage(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "a.db")
+    client = ScriptedClient([[600], [500], [400]], repeat_token=True)
+    report = engine(client, store).run([day_request()])
+    assert len(report.failures) == 1 and "repeated a page token" in str(report.failures[0][1])
+    assert covered(store)[0][0] > day_request().start_ms  # the tail was never claimed
+    with pytest.raises(SourceError, match="run the same command again to retry"):
+        report.raise_for_failures()
+
+
+def test_one_refused_stream_does_not_stop_the_others(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "a.db")
+    distance = Request(STREAMS_BY_KEY["distance"], day_request().start_ms, day_request().end_ms)
+    client = ScriptedClient([[600, 500]], fail_types=frozenset({"distance"}))
+    report = engine(client, store).run([distance, day_request()])
+    assert report.completed == 1 and len(report.failures) == 1
+    assert covered(store) == [(day_request().start_ms, day_request().end_ms)]
+    with pytest.raises(SourceError) as err:
+        report.raise_for_failures()
+    assert err.value.exit_code == 1 and "distance" in str(err.value)
+
+
+def test_a_store_failure_stops_the_run(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "a.db")
+    store.connection.execute('DROP TABLE "Steps_Intraday"')
+    client = ScriptedClient([[600], [500]])
+    with pytest.raises(StoreError):
+        engine(client, store).run([day_request()])
+    assert covered(store) == []
