@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     influxdb_bucket: str = "fitbit"
     influxdb_token: SecretStr = SecretStr("")
     postgres_dsn: SecretStr = Field(SecretStr(""), description="e.g. postgresql://user:pw@host/db")
+    influxdb_gzip: bool = Field(True, description="gzip InfluxDB write requests")
+    influxdb_batch_points: int = Field(5000, ge=1, le=100_000, description="points per InfluxDB write request")
+    postgres_schema: str = Field("fitbit", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                 description="PostgreSQL schema holding the tables")
 
     # --- what and how to fetch -----------------------------------------------------------------
     device_name: str = Field("Fitbit", description="value of the Device tag on every measurement")

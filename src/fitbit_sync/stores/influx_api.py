@@ -1,0 +1,360 @@
+"""What differs between InfluxDB 1.x, 2.x and 3.x: endpoints, authentication, checks and queries.
+
+Writes go through the shared line-protocol writer to the version's endpoint:
+
+- 1.x: ``POST /write?db=<database>&precision=ms``, HTTP Basic auth when a user is set;
+- 2.x: ``POST /api/v2/write?org=<org>&bucket=<bucket>&precision=ms``, ``Authorization: Token <token>``;
+- 3.x: ``POST /api/v3/write_lp?db=<database>&precision=millisecond&accept_partial=false``,
+  ``Authorization: Bearer <token>``.
+
+Reads (statistics and export) use each version's query language: InfluxQL (``/query``), Flux
+(``/api/v2/query``, CSV) and SQL (``/api/v3/query_sql``, JSON lines). Messages never contain the
+password or token.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import orjson
+
+from fitbit_sync.errors import StoreError
+from fitbit_sync.records import Record, rfc3339_from_ms
+from fitbit_sync.schema import MEASUREMENTS, Measurement
+from fitbit_sync.stores.base import MeasurementStats
+from fitbit_sync.stores.influx_writer import WriteEndpoint
+
+
+def influxql_ident(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def flux_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def sql_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ms_from_text(text: str) -> int:
+    """Epoch ms of ``2026-01-02T03:04:05.123456789Z`` or a naive UTC ``2026-01-02T03:04:05.984098``."""
+    text = text.strip().replace(" ", "T")
+    if text.endswith("Z"):
+        text = text[:-1]
+    offset = ""
+    for sign in ("+", "-"):
+        cut = text.rfind(sign)
+        if cut > 10:  # a +hh:mm offset, not a date separator
+            text, offset = text[:cut], text[cut:]
+            break
+    fraction = 0
+    if "." in text:
+        text, digits = text.split(".", 1)
+        fraction = int((digits + "000")[:3])
+    moment = datetime.fromisoformat(text + (offset or "+00:00"))
+    return int(moment.timestamp()) * 1000 + fraction
+
+
+def record_from_row(m: Measurement, row: dict[str, Any], time_ms: int, zone: ZoneInfo) -> Record | None:
+    """A record from a row of tag and field columns (unknown columns ignored, types from the schema)."""
+    fields: dict[str, Any] = {}
+    for name, type_ in m.field_types.items():
+        value = row.get(name)
+        if value is None or value == "":
+            continue
+        if type_ == "int":
+            fields[name] = int(float(value)) if isinstance(value, str) else int(value)
+        elif type_ == "float":
+            fields[name] = float(value)
+        elif type_ == "bool":
+            fields[name] = value if isinstance(value, bool) else str(value).lower() == "true"
+        else:
+            fields[name] = str(value)
+    if not fields:
+        return None
+    tags = {t: str(row[t]) for t in m.tags if row.get(t) not in (None, "")}
+    date = datetime.fromtimestamp(time_ms / 1000, zone).date().isoformat() if m.key == "date" else None
+    return Record(m.name, time_ms, fields, tags, date)
+
+
+class InfluxApi:
+    """The version-specific half of an InfluxDB store."""
+
+    store_name = "influxdb"
+
+    def __init__(self, client: httpx.Client, base_url: str) -> None:
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+        self.label = f"InfluxDB at {self.base_url}"
+
+    def endpoint(self) -> WriteEndpoint:
+        raise NotImplementedError
+
+    def check(self) -> None:
+        """Reach the server and verify the credentials; StoreError with one line otherwise."""
+        raise NotImplementedError
+
+    def measurement_stats(self) -> list[MeasurementStats]:
+        raise NotImplementedError
+
+    def read(self, m: Measurement, start_ms: int, end_ms: int, zone: ZoneInfo) -> Iterator[Record]:
+        raise NotImplementedError
+
+    # --- shared helpers -------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return self.client.request(method, self.base_url + path, **kwargs)
+        except httpx.TransportError as exc:
+            raise StoreError(f"cannot reach {self.label}: {_reason(exc)}") from None
+
+    def _fail(self, response: httpx.Response, what: str) -> StoreError:
+        status = response.status_code
+        if status in (401, 403):
+            return StoreError(f"{self.label} refused the credentials (HTTP {status}) "
+                              f"while {what}: {self.endpoint().credential_hint}")
+        return StoreError(f"{self.label} failed while {what} (HTTP {status}): {_short(response.text)}")
+
+
+class InfluxV1Api(InfluxApi):
+    store_name = "influxdb1"
+
+    def __init__(self, client: httpx.Client, base_url: str, database: str, username: str, password: str) -> None:
+        super().__init__(client, base_url)
+        self.database = database
+        self.auth = httpx.BasicAuth(username, password) if username else None
+        self.label = f"InfluxDB 1.x at {self.base_url}"
+
+    def endpoint(self) -> WriteEndpoint:
+        return WriteEndpoint(
+            self.base_url + "/write", {"db": self.database, "precision": "ms"}, auth=self.auth, label=self.label,
+            credential_hint="check FITBIT_SYNC_INFLUXDB_USERNAME and FITBIT_SYNC_INFLUXDB_PASSWORD",
+        )
+
+    def check(self) -> None:
+        ping = self._request("GET", "/ping")
+        if ping.status_code not in (200, 204):
+            raise self._fail(ping, "pinging")
+        # CREATE DATABASE is idempotent; a user without admin rights gets an error we can ignore
+        # (then the database must exist, and a write into a missing one says so).
+        created = self._request("POST", "/query", data={"q": f"CREATE DATABASE {influxql_ident(self.database)}"},
+                                auth=self.auth or httpx.USE_CLIENT_DEFAULT)
+        if created.status_code in (401, 403) and "admin" not in created.text:
+            raise self._fail(created, "checking the database")
+
+    def query(self, q: str, **params: str) -> list[dict[str, Any]]:
+        """The ``results`` of an InfluxQL query (``epoch=ms``)."""
+        response = self._request("POST", "/query", data={"q": q, "db": self.database, "epoch": "ms", **params},
+                                 auth=self.auth or httpx.USE_CLIENT_DEFAULT)
+        if response.status_code != 200:
+            raise self._fail(response, "querying")
+        results: list[dict[str, Any]] = orjson.loads(response.content).get("results", [])
+        return results
+
+    def measurement_stats(self) -> list[MeasurementStats]:
+        names = list(MEASUREMENTS)
+        statements = []
+        for name in names:
+            ident = influxql_ident(name)
+            statements += [f"SELECT count(*) FROM {ident}", f"SELECT * FROM {ident} ORDER BY time ASC LIMIT 1",
+                           f"SELECT * FROM {ident} ORDER BY time DESC LIMIT 1"]
+        results = self.query("; ".join(statements))
+        stats = []
+        for i, name in enumerate(names):
+            count_series = results[3 * i].get("series") if 3 * i < len(results) else None
+            if not count_series:
+                continue
+            rows = max(v for v in count_series[0]["values"][0][1:] if isinstance(v, int))
+            first = results[3 * i + 1]["series"][0]["values"][0][0]
+            last = results[3 * i + 2]["series"][0]["values"][0][0]
+            stats.append(MeasurementStats(name, rows, first, last))
+        return stats
+
+    def read(self, m: Measurement, start_ms: int, end_ms: int, zone: ZoneInfo) -> Iterator[Record]:
+        q = (f"SELECT * FROM {influxql_ident(m.name)} WHERE time >= {start_ms}ms AND time < {end_ms}ms "
+             "ORDER BY time ASC")
+        data = {"q": q, "db": self.database, "epoch": "ms", "chunked": "true", "chunk_size": "10000"}
+        try:
+            with self.client.stream("POST", self.base_url + "/query", data=data,
+                                    auth=self.auth or httpx.USE_CLIENT_DEFAULT) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise self._fail(response, "reading " + m.name)
+                for line in response.iter_lines():
+                    if not line.strip():
+                        continue
+                    for result in orjson.loads(line).get("results", []):
+                        if "error" in result:
+                            raise StoreError(f"{self.label}: {_short(result['error'])}")
+                        for series in result.get("series", []):
+                            columns = series["columns"]
+                            for values in series["values"]:
+                                row = dict(zip(columns, values, strict=True))
+                                record = record_from_row(m, row, int(row["time"]), zone)
+                                if record is not None:
+                                    yield record
+        except httpx.TransportError as exc:
+            raise StoreError(f"cannot reach {self.label}: {_reason(exc)}") from None
+
+
+class InfluxV2Api(InfluxApi):
+    store_name = "influxdb2"
+
+    def __init__(self, client: httpx.Client, base_url: str, org: str, bucket: str, token: str) -> None:
+        super().__init__(client, base_url)
+        self.org = org
+        self.bucket = bucket
+        self.headers = {"Authorization": f"Token {token}"}
+        self.label = f"InfluxDB 2.x at {self.base_url}"
+
+    def endpoint(self) -> WriteEndpoint:
+        return WriteEndpoint(
+            self.base_url + "/api/v2/write", {"org": self.org, "bucket": self.bucket, "precision": "ms"},
+            headers=self.headers, label=self.label,
+            credential_hint="check FITBIT_SYNC_INFLUXDB_TOKEN (it needs write access to the bucket)",
+        )
+
+    def check(self) -> None:
+        found = self._request("GET", "/api/v2/buckets", params={"org": self.org, "name": self.bucket},
+                              headers=self.headers)
+        if found.status_code != 200:
+            raise self._fail(found, "looking up the bucket")
+        if not found.json().get("buckets"):
+            raise StoreError(f"{self.label} has no bucket {self.bucket!r} in org {self.org!r}: create it first")
+
+    def flux(self, query: str) -> Iterator[dict[str, str]]:
+        """Rows of a Flux query's CSV answer, as dicts by column name."""
+        body = {"query": query, "type": "flux",
+                "dialect": {"header": True, "annotations": [], "delimiter": ",", "dateTimeFormat": "RFC3339"}}
+        response = self._request("POST", "/api/v2/query", params={"org": self.org}, content=json.dumps(body),
+                                 headers={**self.headers, "Content-Type": "application/json",
+                                          "Accept": "application/csv"})
+        if response.status_code != 200:
+            raise self._fail(response, "querying")
+        yield from parse_flux_csv(response.text)
+
+    def _source(self, m: Measurement, start: str, stop: str) -> str:
+        return (f"from(bucket: {flux_string(self.bucket)})\n"
+                f"  |> range(start: {start}, stop: {stop})\n"
+                f"  |> filter(fn: (r) => r._measurement == {flux_string(m.name)})\n")
+
+    def measurement_stats(self) -> list[MeasurementStats]:
+        stats = []
+        for m in MEASUREMENTS.values():
+            field = m.fields[0].name
+            query = (self._source(m, "0", "now()") + f"  |> filter(fn: (r) => r._field == {flux_string(field)})\n")
+            query = f"data = {query}\n" + "\n".join(
+                f'data |> {fn}() |> yield(name: "{fn}")' for fn in ("count", "first", "last"))
+            count, first, last = 0, None, None
+            for row in self.flux(query):
+                if row.get("result") == "count":
+                    count += int(row["_value"])
+                elif row.get("_time"):
+                    moment = ms_from_text(row["_time"])
+                    if row.get("result") == "first":
+                        first = moment if first is None else min(first, moment)
+                    else:
+                        last = moment if last is None else max(last, moment)
+            if count:
+                stats.append(MeasurementStats(m.name, count, first, last))
+        return stats
+
+    def read(self, m: Measurement, start_ms: int, end_ms: int, zone: ZoneInfo) -> Iterator[Record]:
+        query = (self._source(m, rfc3339_from_ms(start_ms), rfc3339_from_ms(end_ms))
+                 + '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")\n'
+                 + '  |> group()\n  |> sort(columns: ["_time"])\n')
+        for row in self.flux(query):
+            record = record_from_row(m, row, ms_from_text(row["_time"]), zone)
+            if record is not None:
+                yield record
+
+
+class InfluxV3Api(InfluxApi):
+    store_name = "influxdb3"
+
+    def __init__(self, client: httpx.Client, base_url: str, database: str, token: str) -> None:
+        super().__init__(client, base_url)
+        self.database = database
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.label = f"InfluxDB 3.x at {self.base_url}"
+
+    def endpoint(self) -> WriteEndpoint:
+        return WriteEndpoint(
+            self.base_url + "/api/v3/write_lp",
+            {"db": self.database, "precision": "millisecond", "accept_partial": "false"},
+            headers=self.headers, label=self.label,
+            credential_hint="check FITBIT_SYNC_INFLUXDB_TOKEN (a token with write access to the database)",
+        )
+
+    def check(self) -> None:
+        ping = self._request("GET", "/ping", headers=self.headers)
+        if ping.status_code not in (200, 204):
+            raise self._fail(ping, "pinging")
+
+    def sql(self, query: str) -> Iterator[dict[str, Any]]:
+        """Rows of a SQL query (JSON lines); a table that does not exist yet has no rows."""
+        response = self._request("GET", "/api/v3/query_sql", params={"db": self.database, "q": query,
+                                                                      "format": "jsonl"}, headers=self.headers)
+        if response.status_code == 404 or (response.status_code == 400 and "not found" in response.text):
+            return
+        if response.status_code != 200:
+            raise self._fail(response, "querying")
+        for line in response.text.splitlines():
+            if line.strip():
+                yield orjson.loads(line)
+
+    def measurement_stats(self) -> list[MeasurementStats]:
+        stats = []
+        for m in MEASUREMENTS.values():
+            for row in self.sql(f'SELECT count(*) AS "rows", min(time) AS "first", max(time) AS "last" '
+                                f"FROM {sql_ident(m.name)}"):
+                if row.get("rows"):
+                    stats.append(MeasurementStats(m.name, int(row["rows"]), ms_from_text(row["first"]),
+                                                  ms_from_text(row["last"])))
+        return stats
+
+    def read(self, m: Measurement, start_ms: int, end_ms: int, zone: ZoneInfo) -> Iterator[Record]:
+        query = (f"SELECT * FROM {sql_ident(m.name)} WHERE time >= '{rfc3339_from_ms(start_ms)}' "
+                 f"AND time < '{rfc3339_from_ms(end_ms)}' ORDER BY time")
+        for row in self.sql(query):
+            record = record_from_row(m, row, ms_from_text(row["time"]), zone)
+            if record is not None:
+                yield record
+
+
+def parse_flux_csv(text: str) -> Iterator[dict[str, str]]:
+    """Rows of Flux's CSV answer: tables separated by blank lines, each with its header row. An
+    error table (columns ``error`` and ``reference``) raises StoreError."""
+    header: list[str] | None = None
+    for row in csv.reader(io.StringIO(text)):
+        if not row or all(cell == "" for cell in row):
+            header = None
+            continue
+        if row[0].startswith("#"):
+            continue
+        if header is None:
+            header = row
+            continue
+        values = dict(zip(header, row, strict=False))
+        if header[1:3] == ["error", "reference"]:
+            raise StoreError(f"InfluxDB 2.x query failed: {_short(values.get('error', ''))}")
+        yield values
+
+
+def _reason(exc: httpx.TransportError) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+
+
+def _short(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text[:297] + "..." if len(text) > 300 else text
+
