@@ -1,0 +1,214 @@
+"""Workouts: second-by-second heart rate, speed, altitude and (for outdoor ones) a GPS track.
+
+A session owns its minutes completely: the day model copies the session's heart-rate samples
+(1 per second), steps, distance, energy and altitude gain into the day's streams, so the
+session summary, the TCX export and the raw data points always agree.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date
+
+from fitbit_sync.emulator.generator.plan import DayPlan, ExercisePlan
+from fitbit_sync.emulator.generator.rng import rng
+from fitbit_sync.emulator.generator.sleep import session_id
+
+MINUTE = 60
+KCAL_SCALE = 256  # energies are multiples of 1/256 kcal, so sums are exact in binary floating point
+
+DISPLAY_NAMES = {
+    "RUNNING": "Run",
+    "WALKING": "Walk",
+    "BIKING": "Bike",
+    "STRENGTH_TRAINING": "Weights",
+    "YOGA": "Yoga",
+    "HIIT": "HIIT",
+}
+TCX_SPORT = {"RUNNING": "Running", "BIKING": "Biking"}
+# fraction of heart-rate reserve, speed (m/s), cadence (steps/min), MET at the reference speed
+PROFILES: dict[str, tuple[tuple[float, float], tuple[float, float], tuple[int, int], float]] = {
+    "RUNNING": ((0.68, 0.80), (2.5, 3.4), (158, 176), 9.8),
+    "WALKING": ((0.33, 0.45), (1.25, 1.55), (98, 118), 3.6),
+    "BIKING": ((0.58, 0.72), (5.0, 7.5), (0, 0), 7.5),
+    "STRENGTH_TRAINING": ((0.40, 0.55), (0.0, 0.0), (5, 20), 5.0),
+    "YOGA": ((0.18, 0.28), (0.0, 0.0), (0, 6), 2.8),
+    "HIIT": ((0.60, 0.70), (0.0, 0.0), (60, 110), 8.0),
+}
+# Where outdoor workouts start, by home zone (latitude, longitude, altitude m).
+PLACES = {
+    "Europe/Berlin": (52.5145, 13.3501, 34.0),
+    "America/New_York": (40.7812, -73.9665, 12.0),
+    "Asia/Tokyo": (35.6717, 139.6949, 38.0),
+}
+DEFAULT_PLACE = (48.1374, 11.5755, 519.0)
+
+
+def azm_for_zone(zone: int) -> int:
+    """Active Zone Minutes earned in a minute spent in heart-rate zone ``zone`` (0-4)."""
+    return 0 if zone < 2 else (1 if zone == 2 else 2)
+
+
+@dataclass(slots=True)
+class ExerciseSession:
+    id: str
+    day: date
+    index: int
+    kind: str
+    start: int
+    end: int
+    gps: bool
+    recording_method: str
+    pause: tuple[int, int] | None
+    hr: list[int]  # one per second
+    steps: list[int]  # per minute
+    distance_mm: list[int]  # per minute
+    active_kcal: list[int]  # per minute, in 1/256 kcal
+    altitude_gain_mm: list[int]  # per minute
+    cumulative_mm: list[int] = field(default_factory=list)  # per second
+    altitude_mm: list[int] = field(default_factory=list)  # per second (GPS only)
+    latitude: list[float] = field(default_factory=list)
+    longitude: list[float] = field(default_factory=list)
+    zone_seconds: tuple[int, int, int, int] = (0, 0, 0, 0)  # LIGHT, MODERATE, VIGOROUS, PEAK
+    azm: int = 0
+    run_vo2_max: float | None = None
+
+    @property
+    def minutes(self) -> int:
+        return (self.end - self.start) // MINUTE
+
+    @property
+    def active_seconds(self) -> int:
+        paused = self.pause[1] - self.pause[0] if self.pause else 0
+        return self.end - self.start - paused
+
+    @property
+    def display_name(self) -> str:
+        return DISPLAY_NAMES.get(self.kind, "Workout")
+
+
+def make_exercise(seed: int, plan: DayPlan, ex: ExercisePlan, weight_kg: float, place_zone: str) -> ExerciseSession:
+    r = rng(seed, "exercise", plan.day.toordinal(), ex.index)
+    (f_lo, f_hi), (v_lo, v_hi), (c_lo, c_hi), met_ref = PROFILES[ex.kind]
+    n = ex.minutes * MINUTE
+    rest, max_hr = plan.rest_hr, plan.zones[4]
+    reserve = max_hr - rest
+    target = rest + r.uniform(f_lo, f_hi) * reserve
+    speed_mean = r.uniform(v_lo, v_hi)
+    cadence = r.randint(c_lo, c_hi) if c_hi else 0
+
+    pause = None
+    if ex.kind in ("RUNNING", "WALKING", "BIKING") and r.random() < 0.3 and ex.minutes > 15:
+        p0 = ex.start + r.randint(5, ex.minutes - 8) * MINUTE + r.randint(0, 59)
+        pause = (p0, p0 + r.randint(60, 180))
+
+    rnd = r.random
+    hr: list[int] = []
+    speeds: list[float] = []
+    level = rest + 0.2 * reserve
+    noise = 0.0
+    for s in range(n):
+        t = ex.start + s
+        paused = pause is not None and pause[0] <= t < pause[1]
+        if ex.kind == "HIIT":
+            goal = target + (0.18 * reserve if (s // 60) % 2 == 0 else -0.08 * reserve)
+        elif ex.kind == "STRENGTH_TRAINING":
+            goal = target + 0.12 * reserve * math.sin(2 * math.pi * s / 180)
+        else:
+            goal = target + 0.05 * s / 60
+        if paused:
+            goal = rest + 0.25 * reserve
+        if s > n - 120:
+            goal = min(goal, rest + 0.45 * reserve)
+        level += (goal - level) / 35.0
+        noise = 0.94 * noise + (rnd() - 0.5) * 1.56
+        hr.append(max(40, min(max_hr + 3, round(level + noise))))
+        speeds.append(0.0 if paused else max(0.0, speed_mean * (1 + 0.06 * math.sin(s / 97.0)) + (rnd() - 0.5) * 0.17))
+
+    steps: list[int] = []
+    distance: list[int] = []
+    active: list[int] = []
+    cumulative: list[int] = []
+    cum = 0.0
+    for m in range(ex.minutes):
+        seg = speeds[m * MINUTE : (m + 1) * MINUTE]
+        moving = sum(1 for v in seg if v > 0 or speed_mean == 0) / MINUTE
+        if pause is not None:
+            t_min = ex.start + m * MINUTE
+            overlap = max(0, min(pause[1], t_min + MINUTE) - max(pause[0], t_min))
+            moving = min(moving, 1 - overlap / MINUTE)
+        steps.append(round(cadence * moving * r.uniform(0.97, 1.03)) if cadence else 0)
+        start_mm = int(cum)
+        if speed_mean > 0:
+            for v in seg:
+                cum += v * 1000.0
+                cumulative.append(int(cum))
+        else:
+            cum += steps[-1] * 450.0
+            cumulative.extend([int(cum)] * MINUTE)
+        distance.append(int(cum) - start_mm)
+        met = met_ref * (sum(seg) / MINUTE / speed_mean if speed_mean > 0 else moving or 0.3)
+        active.append(round(max(0.0, met - 1.0) * weight_kg * 3.5 / 200.0 * KCAL_SCALE))
+
+    session = ExerciseSession(
+        id=session_id(6, plan.day, ex.index, seed),
+        day=plan.day,
+        index=ex.index,
+        kind=ex.kind,
+        start=ex.start,
+        end=ex.end,
+        gps=ex.gps,
+        recording_method="PASSIVELY_MEASURED" if ex.kind == "WALKING" and not ex.gps else "ACTIVELY_MEASURED",
+        pause=pause,
+        hr=hr,
+        steps=steps,
+        distance_mm=distance,
+        active_kcal=active,
+        altitude_gain_mm=[0] * ex.minutes,
+        cumulative_mm=cumulative,
+    )
+    if ex.gps:
+        _track(r, session, speeds, PLACES.get(place_zone, DEFAULT_PLACE))
+    zone_seconds = [0, 0, 0, 0, 0]
+    for v in hr:
+        zone_seconds[plan.zone_of(v)] += 1
+    session.zone_seconds = (zone_seconds[1], zone_seconds[2], zone_seconds[3], zone_seconds[4])
+    session.azm = sum(azm_for_zone(plan.zone_of(mean_of(hr[m * 60 : m * 60 + 60]))) for m in range(ex.minutes))
+    if ex.kind == "RUNNING" and ex.gps:
+        session.run_vo2_max = round(plan.vo2_max + r.gauss(0.5, 0.8), 1)
+    return session
+
+
+def mean_of(values: list[int]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def _track(r: random.Random, session: ExerciseSession, speeds: list[float], place: tuple[float, float, float]) -> None:
+    lat0, lon0, alt0 = place
+    lat = lat0 + r.uniform(-0.01, 0.01)
+    lon = lon0 + r.uniform(-0.015, 0.015)
+    heading = r.uniform(0, 2 * math.pi)
+    n = len(speeds)
+    turn = 2 * math.pi / max(n, 1) * r.choice((1, 1, 2))
+    phase1, phase2 = r.uniform(0, 6.28), r.uniform(0, 6.28)
+    rnd = r.random
+    lats, lons, alts = [], [], []
+    for s, v in enumerate(speeds):
+        heading += turn + (rnd() - 0.5) * 0.035
+        lat += v * math.cos(heading) / 111_320.0
+        lon += v * math.sin(heading) / (111_320.0 * math.cos(math.radians(lat)))
+        lats.append(lat)
+        lons.append(lon)
+        alt = alt0 + 8.0 * math.sin(2 * math.pi * s / 900 + phase1) + 2.5 * math.sin(2 * math.pi * s / 170 + phase2)
+        alts.append(round(alt * 1000))
+    gains = []
+    for m in range(session.minutes):
+        gain = 0
+        for s in range(m * MINUTE, (m + 1) * MINUTE):
+            if s and alts[s] > alts[s - 1]:
+                gain += alts[s] - alts[s - 1]
+        gains.append(gain)
+    session.latitude, session.longitude, session.altitude_mm = lats, lons, alts
+    session.altitude_gain_mm = gains
