@@ -8,18 +8,20 @@ and coverage are committed in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from fitbit_sync.errors import StoreError
-from fitbit_sync.records import Record, group_by_measurement
+from fitbit_sync.records import Record
 from fitbit_sync.schema import MEASUREMENTS, Measurement
 from fitbit_sync.stores import state as state_tables
 from fitbit_sync.stores.base import Coverage, MeasurementStats
 
 _SQL_TYPES = {"int": "INTEGER", "float": "REAL", "str": "TEXT", "bool": "INTEGER"}
+CHUNK_ROWS = 50_000
 
 
 def quote(identifier: str) -> str:
@@ -63,6 +65,7 @@ class _TableWriter:
         self.tags = m.tags
         self.by_date = m.key == "date"
         self.known_fields = set(m.field_types)
+        self.build = self._compile()
 
     def row(self, r: Record) -> tuple[object, ...]:
         extra = r.fields.keys() - self.known_fields
@@ -78,17 +81,61 @@ class _TableWriter:
         fields = r.fields
         for name, type_ in self.field_specs:
             v = fields.get(name)
-            if v is None:
-                values.append(None)
-            elif type_ == "int":
-                values.append(int(v))
-            elif type_ == "float":
-                values.append(float(v))
-            elif type_ == "bool":
-                values.append(1 if v else 0)
-            else:
-                values.append(str(v))
+            try:
+                if v is None:
+                    values.append(None)
+                elif type_ == "int":
+                    values.append(int(v))
+                elif type_ == "float":
+                    values.append(float(v))
+                elif type_ == "bool":
+                    values.append(1 if v else 0)
+                else:
+                    values.append(str(v))
+            except (TypeError, ValueError, OverflowError):
+                raise StoreError(f"record for {self.m.name!r}: field {name!r} is not a valid {type_}") from None
         return tuple(values)
+
+    def _compile(self) -> Callable[[Record], tuple[object, ...]]:
+        """The row builder: ``row``, or for the intraday shape (time, one tag, one numeric field
+        whose value already has the field's Python type) one tuple built inline, which makes
+        bulk writes about twice as fast with the same result."""
+        m = self.m
+        if self.by_date or len(m.tags) != 1 or len(m.fields) != 1 or m.fields[0].type not in ("int", "float"):
+            return self.row
+        general = self.row
+        field_name, tag = m.fields[0].name, m.tags[0]
+        fast_class = float if m.fields[0].type == "float" else int
+
+        def fast(r: Record) -> tuple[object, ...]:
+            fields = r.fields
+            if len(fields) == 1:
+                value = fields.get(field_name)
+                if value.__class__ is fast_class:
+                    return (r.time_ms, r.tags.get(tag, ""), value)
+            return general(r)
+
+        return fast
+
+
+def _chunks(records: Iterable[Record], size: int) -> Iterator[tuple[str, list[Record]]]:
+    """Records grouped by measurement (order kept within each), at most ``size`` per chunk, so a
+    stream that interleaves measurements minute by minute still makes few, large executemany
+    calls, and memory stays bounded."""
+    pending: dict[str, list[Record]] = {}
+    current = ""
+    chunk: list[Record] = []
+    for record in records:
+        if record.measurement != current:
+            current = record.measurement
+            chunk = pending.setdefault(current, [])
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield current, chunk
+            chunk = pending[current] = []
+    for name, rest in pending.items():
+        if rest:
+            yield name, rest
 
 
 class SQLiteStore:
@@ -139,12 +186,12 @@ class SQLiteStore:
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                for measurement_name, run in group_by_measurement(records):
+                for measurement_name, chunk in _chunks(records, CHUNK_ROWS):
                     writer = self._writers.get(measurement_name)
                     if writer is None:
                         raise StoreError(f"unknown measurement {measurement_name!r}")
-                    self._conn.executemany(writer.sql, [writer.row(r) for r in run])
-                    written += len(run)
+                    self._conn.executemany(writer.sql, map(writer.build, chunk))
+                    written += len(chunk)
                 if coverage:
                     state_tables.insert_coverage(self._conn, coverage)
             except BaseException:
@@ -178,10 +225,8 @@ class SQLiteStore:
             raise StoreError(f"cannot write to SQLite database {self.path}: {_reason(exc)}") from None
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):
             self._conn.close()
-        except sqlite3.Error:
-            pass
 
     def __enter__(self) -> SQLiteStore:
         return self
