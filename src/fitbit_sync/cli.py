@@ -16,6 +16,7 @@ from fitbit_sync.errors import ExitCode, FitbitSyncError
 # One module per command (or small group of commands). Add a line here to add a command.
 COMMAND_MODULES: list[str] = [
     "auth",
+    "dashboard",
 ]
 
 app = typer.Typer(

@@ -1,0 +1,709 @@
+/* fitbit-sync built-in dashboard: fetches one JSON payload per time range (or reads the one embedded
+ * in a report) and draws every panel with Apache ECharts. No network access beyond this server. */
+(function () {
+  'use strict';
+
+  const CONFIG = JSON.parse(document.getElementById('fs-config').textContent);
+  const REPORT = Boolean(CONFIG.payload);
+  const TZ = CONFIG.tz || (Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
+
+  const C = {
+    text: '#d8dce3', muted: '#8b93a1', grid: '#262b35', axis: '#3a404c',
+    red: '#f2495c', orange: '#ff9830', yellow: '#fade2a', green: '#73bf69', blue: '#5794f2',
+    purple: '#b877d9', cyan: '#7dd3fc', indigo: '#3b4bc8', pink: '#ff7383', lightblue: '#8ab8ff',
+  };
+  const STAGE = [
+    {name: 'Deep', color: C.indigo}, {name: 'Light', color: C.blue},
+    {name: 'REM', color: C.cyan}, {name: 'Awake', color: C.pink},
+  ];
+  const CLASSIC = ['Asleep', 'Asleep', 'Restless', 'Awake'];
+
+  // The state tests and the bench read: window.fitbitDashboard.
+  const state = {
+    payload: null, charts: {}, renders: 0, ready: false, night: null, workout: null,
+    panels: {}, errors: [], lastRenderMs: null, firstRenderAt: null, range: null,
+  };
+  window.fitbitDashboard = state;
+
+  // ---------------------------------------------------------------------------------------------
+  // formatting
+
+  const fmtInt = (v) => (v == null ? '–' : Math.round(v).toLocaleString('en-US'));
+  const fmt1 = (v) => (v == null ? '–' : (Math.round(v * 10) / 10).toLocaleString('en-US'));
+  const hm = (minutes) => {
+    if (minutes == null) return '–';
+    const m = Math.round(minutes);
+    return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+  };
+  const dateLabel = (iso) => {
+    const [y, m, d] = iso.split('-').map(Number);
+    return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString('en-GB', {day: 'numeric', month: 'short', timeZone: 'UTC'});
+  };
+  const dateLong = (iso) => {
+    const [y, m, d] = iso.split('-').map(Number);
+    return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString('en-GB',
+      {weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC'});
+  };
+  const timeLabel = (ms) => new Date(ms).toLocaleString('en-GB', {
+    day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone: TZ,
+  });
+  const clock = (ms) => new Date(ms).toLocaleTimeString('en-GB', {hour: '2-digit', minute: '2-digit', timeZone: TZ});
+  const ago = (ms) => {
+    const s = Math.max(0, (Date.now() - ms) / 1000);
+    if (s < 90) return 'just now';
+    if (s < 5400) return `${Math.round(s / 60)} min ago`;
+    if (s < 36 * 3600) return `${Math.round(s / 3600)} h ago`;
+    return `${Math.round(s / 86400)} d ago`;
+  };
+  const periodWord = (p) => (p && p.period === 'week' ? ' (weekly mean per day)' : '');
+  const hasValues = (arr) => Array.isArray(arr) && arr.some((v) => v != null);
+
+  // ---------------------------------------------------------------------------------------------
+  // ECharts option helpers
+
+  function base(extra) {
+    return Object.assign({
+      backgroundColor: 'transparent',
+      animation: false,
+      textStyle: {color: C.text, fontFamily: 'inherit'},
+      grid: {left: 48, right: 16, top: 30, bottom: 30, containLabel: false},
+      tooltip: {
+        trigger: 'axis', backgroundColor: '#1f232b', borderColor: C.axis,
+        textStyle: {color: C.text, fontSize: 12}, confine: true,
+      },
+      legend: {top: 0, right: 4, textStyle: {color: C.muted, fontSize: 11}, itemWidth: 12, itemHeight: 8, icon: 'roundRect'},
+    }, extra);
+  }
+  const axisCommon = {
+    axisLine: {lineStyle: {color: C.axis}},
+    axisTick: {lineStyle: {color: C.axis}},
+    axisLabel: {color: C.muted, fontSize: 11, hideOverlap: true},
+    splitLine: {lineStyle: {color: C.grid}},
+  };
+  function timeAxis(range) {
+    return Object.assign({}, axisCommon, {
+      type: 'time', splitLine: {show: false},
+      min: range ? range.start : undefined, max: range ? range.end : undefined,
+      axisLabel: Object.assign({}, axisCommon.axisLabel, {
+        formatter: {
+          year: '{yyyy}', month: '{MMM}', day: '{d} {MMM}', hour: '{HH}:{mm}', minute: '{HH}:{mm}',
+          second: '{HH}:{mm}:{ss}', millisecond: '{HH}:{mm}:{ss}',
+        },
+      }),
+    });
+  }
+  function dayAxis(dates) {
+    return Object.assign({}, axisCommon, {
+      type: 'category', data: dates, splitLine: {show: false},
+      axisLabel: Object.assign({}, axisCommon.axisLabel, {formatter: dateLabel}),
+    });
+  }
+  function valueAxis(name, extra) {
+    return Object.assign({}, axisCommon, {
+      type: 'value', name: name, nameTextStyle: {color: C.muted, fontSize: 11, align: 'left'},
+      nameGap: 10, scale: true,
+    }, extra || {});
+  }
+  const tip = (formatter) => ({trigger: 'axis', backgroundColor: '#1f232b', borderColor: C.axis,
+    textStyle: {color: C.text, fontSize: 12}, confine: true, valueFormatter: formatter});
+
+  function bars(p, fields, opts) {
+    if (!p || !p.dates || !p.dates.length || !fields.some((f) => hasValues(p[f.key]))) return null;
+    const stacked = fields.length > 1 && opts.stack !== false;
+    return base({
+      tooltip: tip(opts.format || fmtInt),
+      legend: fields.length > 1 ? base().legend : {show: false},
+      xAxis: dayAxis(p.dates),
+      yAxis: valueAxis(opts.unit + periodWord(p), opts.yAxis),
+      series: fields.map((f) => ({
+        name: f.name, type: 'bar', stack: stacked ? 'total' : undefined, data: p[f.key].map((v) => (v == null ? null : v * (opts.scale || 1))),
+        itemStyle: {color: f.color, borderRadius: stacked ? 0 : [2, 2, 0, 0]}, barMaxWidth: 28,
+        markLine: f.markLine,
+      })),
+    });
+  }
+
+  function lines(p, fields, opts) {
+    if (!p || !p.dates || !p.dates.length || !fields.some((f) => hasValues(p[f.key]))) return null;
+    return base({
+      tooltip: tip(opts.format || fmt1),
+      legend: fields.length > 1 ? base().legend : {show: false},
+      xAxis: Object.assign(dayAxis(p.dates), {boundaryGap: false}),
+      yAxis: valueAxis(opts.unit + periodWord(p), opts.yAxis),
+      series: fields.map((f, i) => ({
+        name: f.name, type: 'line', data: p[f.key], connectNulls: false, smooth: 0.2,
+        showSymbol: p.dates.length <= 45, symbolSize: 5,
+        lineStyle: {width: 2, color: f.color}, itemStyle: {color: f.color},
+        areaStyle: i === 0 && opts.area ? {color: new echarts.graphic.LinearGradient(0, 0, 0, 1, [
+          {offset: 0, color: f.color + '55'}, {offset: 1, color: f.color + '05'}])} : undefined,
+      })),
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // panels
+
+  function heartRate(p) {
+    const hr = p.panels.heart_rate;
+    if (!hr || !hr.t.length) return null;
+    const mean = hr.t.map((t, i) => [t, hr.mean[i]]);
+    const lo = hr.t.map((t, i) => [t, hr.min[i]]);
+    const spread = hr.t.map((t, i) => [t, hr.max[i] - hr.min[i]]);
+    const zoneColors = {'Fat Burn': C.yellow, Cardio: C.orange, Peak: C.red};
+    const zones = (hr.zones || []).map((z) => [
+      {yAxis: z.from, name: z.name, itemStyle: {color: zoneColors[z.name] + '1f'},
+        label: {color: zoneColors[z.name], fontSize: 10, position: 'insideTopLeft'}},
+      {yAxis: z.to},
+    ]);
+    const gap = hr.bucket_ms * 3;
+    // break the line across gaps (watch off) instead of drawing a straight segment over them
+    const withGaps = [];
+    for (let i = 0; i < mean.length; i++) {
+      if (i && mean[i][0] - mean[i - 1][0] > gap) withGaps.push([mean[i - 1][0] + hr.bucket_ms, null]);
+      withGaps.push(mean[i]);
+    }
+    const minutes = Math.round(hr.bucket_ms / 60000);
+    const bucketText = hr.bucket_ms < 60000 ? `${hr.bucket_ms / 1000} s` : minutes < 60 ? `${minutes} min` : `${minutes / 60} h`;
+    return base({
+      tooltip: tip((v) => (v == null ? '–' : `${Math.round(v)} bpm`)),
+      legend: {top: 0, right: 4, textStyle: {color: C.muted, fontSize: 11}, data: ['mean', 'min–max'], itemWidth: 12, itemHeight: 8},
+      grid: {left: 48, right: 16, top: 30, bottom: 30},
+      xAxis: timeAxis(p.range),
+      yAxis: valueAxis(`bpm · ${bucketText} buckets`, {min: (v) => Math.max(0, Math.floor((v.min - 5) / 10) * 10)}),
+      dataZoom: [{type: 'inside', throttle: 50}],
+      series: [
+        {name: 'min', type: 'line', data: lo, stack: 'band', symbol: 'none', lineStyle: {opacity: 0},
+          tooltip: {show: false}, silent: true},
+        {name: 'min–max', type: 'line', data: spread, stack: 'band', symbol: 'none', lineStyle: {opacity: 0},
+          areaStyle: {color: C.red + '33'}, tooltip: {show: false}, silent: true, itemStyle: {color: C.red + '66'}},
+        {name: 'mean', type: 'line', data: withGaps, symbol: 'none', connectNulls: false,
+          lineStyle: {color: C.red, width: 1.4}, itemStyle: {color: C.red},
+          markArea: {silent: true, data: zones}},
+      ],
+    });
+  }
+
+  function spo2(p) {
+    const s = p.panels.spo2;
+    if (!s || !hasValues(s.avg)) return null;
+    const lower = s.lowerBound.map((v) => v);
+    const width = s.upperBound.map((v, i) => (v == null || lower[i] == null ? null : v - lower[i]));
+    return base({
+      tooltip: tip((v) => (v == null ? '–' : `${fmt1(v)} %`)),
+      legend: {top: 0, right: 4, data: ['average', 'confidence'], textStyle: {color: C.muted, fontSize: 11}, itemWidth: 12, itemHeight: 8},
+      xAxis: Object.assign(dayAxis(s.dates), {boundaryGap: false}),
+      yAxis: valueAxis('%' + periodWord(s), {max: 100}),
+      series: [
+        {name: 'lower', type: 'line', data: lower, stack: 'ci', symbol: 'none', lineStyle: {opacity: 0}, tooltip: {show: false}, silent: true},
+        {name: 'confidence', type: 'line', data: width, stack: 'ci', symbol: 'none', lineStyle: {opacity: 0},
+          areaStyle: {color: C.blue + '33'}, itemStyle: {color: C.blue + '66'}, tooltip: {show: false}, silent: true},
+        {name: 'average', type: 'line', data: s.avg, smooth: 0.2, showSymbol: s.dates.length <= 45, symbolSize: 5,
+          lineStyle: {color: C.blue, width: 2}, itemStyle: {color: C.blue}},
+      ],
+    });
+  }
+
+  function skinTemp(p) {
+    const s = p.panels.skin_temp;
+    if (!s || !hasValues(s.RelativeValue)) return null;
+    return base({
+      tooltip: tip((v) => (v == null ? '–' : `${v > 0 ? '+' : ''}${v.toFixed(2)} °C`)),
+      legend: {show: false},
+      xAxis: dayAxis(s.dates),
+      yAxis: valueAxis('°C vs baseline' + periodWord(s), {scale: false}),
+      series: [{name: 'relative', type: 'bar', barMaxWidth: 22,
+        data: s.RelativeValue.map((v) => (v == null ? null : {value: v, itemStyle: {color: v >= 0 ? C.orange : C.blue, borderRadius: v >= 0 ? [2, 2, 0, 0] : [0, 0, 2, 2]}}))}],
+    });
+  }
+
+  function hypnogram(p) {
+    const nights = (p.panels.hypnogram || {}).nights || [];
+    if (!nights.length) return null;
+    const night = nights.find((n) => n.date === state.night) || nights[nights.length - 1];
+    state.night = night.date;
+    if (!night.segments.length) return null;
+    const names = night.classic ? ['Asleep', 'Asleep', 'Restless', 'Awake'] : STAGE.map((s) => s.name);
+    const rows = night.classic ? ['', 'Asleep', 'Restless', 'Awake'] : names;
+    const data = night.segments.map((s) => ({value: [s[0], s[1], s[2]], itemStyle: {color: STAGE[s[2]] ? STAGE[s[2]].color : C.blue}}));
+    return base({
+      tooltip: {trigger: 'item', backgroundColor: '#1f232b', borderColor: C.axis, textStyle: {color: C.text, fontSize: 12},
+        formatter: (it) => `${names[it.value[2]] || '?'}<br>${clock(it.value[0])} – ${clock(it.value[1])} · ${Math.round((it.value[1] - it.value[0]) / 60000)} min`},
+      legend: {show: false},
+      grid: {left: 60, right: 16, top: 16, bottom: 30},
+      xAxis: Object.assign(timeAxis(), {min: night.start, max: night.end}),
+      yAxis: Object.assign({}, axisCommon, {type: 'category', data: rows, splitLine: {show: true, lineStyle: {color: C.grid}},
+        axisLabel: {color: C.muted, fontSize: 11}}),
+      series: [{
+        type: 'custom', name: 'stages', encode: {x: [0, 1], y: 2},
+        data: data,
+        renderItem: (params, api) => {
+          const a = api.coord([api.value(0), api.value(2)]);
+          const b = api.coord([api.value(1), api.value(2)]);
+          const h = api.size([0, 1])[1] * 0.72;
+          const rect = echarts.graphic.clipRectByRect(
+            {x: a[0], y: a[1] - h / 2, width: Math.max(1, b[0] - a[0]), height: h},
+            {x: params.coordSys.x, y: params.coordSys.y, width: params.coordSys.width, height: params.coordSys.height});
+          return rect && {type: 'rect', shape: Object.assign(rect, {r: 2}), style: api.style()};
+        },
+      }],
+    });
+  }
+
+  function sleepStages(p) {
+    const s = p.panels.sleep_stages;
+    return bars(s, [
+      {key: 'deep', name: 'Deep', color: C.indigo}, {key: 'light', name: 'Light', color: C.blue},
+      {key: 'rem', name: 'REM', color: C.cyan}, {key: 'classic', name: 'Asleep (classic)', color: C.lightblue},
+      {key: 'awake', name: 'Awake', color: C.pink},
+    ].filter((f) => s && hasValues(s[f.key])), {unit: 'hours', scale: 1 / 60, format: (v) => hm(v == null ? null : v * 60),
+      yAxis: {scale: false}});
+  }
+
+  function sleepShare(p) {
+    const s = p.panels.sleep_stages;
+    if (!s || !s.dates.length) return null;
+    const avg = (arr) => { const v = (arr || []).filter((x) => x != null); return v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0; };
+    const parts = [['Deep', avg(s.deep), C.indigo], ['Light', avg(s.light), C.blue], ['REM', avg(s.rem), C.cyan],
+      ['Asleep (classic)', avg(s.classic), C.lightblue], ['Awake', avg(s.awake), C.pink]].filter((x) => x[1] > 0);
+    if (!parts.length) return null;
+    return base({
+      tooltip: {trigger: 'item', backgroundColor: '#1f232b', borderColor: C.axis, textStyle: {color: C.text, fontSize: 12},
+        formatter: (it) => `${it.name}: ${hm(it.value)} a night (${it.percent.toFixed(0)} %)`},
+      legend: {orient: 'vertical', right: 6, top: 'middle', textStyle: {color: C.muted, fontSize: 11},
+        formatter: (name) => { const x = parts.find((q) => q[0] === name); return `${name}  ${hm(x[1])}`; }},
+      series: [{type: 'pie', radius: ['48%', '72%'], center: ['34%', '52%'], avoidLabelOverlap: true,
+        label: {show: true, position: 'center', formatter: () => hm(parts.filter((x) => x[0] !== 'Awake').reduce((a, x) => a + x[1], 0)),
+          color: C.text, fontSize: 16, fontWeight: 600},
+        itemStyle: {borderColor: '#181b21', borderWidth: 2},
+        data: parts.map((x) => ({name: x[0], value: Math.round(x[1]), itemStyle: {color: x[2]}}))}],
+    });
+  }
+
+  function heatmap(h, opts) {
+    if (!h || !h.cells || !h.cells.length) return null;
+    const max = Math.max(1, ...h.cells.map((c) => c[2]));
+    const hours = Array.from({length: 24}, (_, i) => `${String(i).padStart(2, '0')}:00`);
+    return base({
+      tooltip: {trigger: 'item', backgroundColor: '#1f232b', borderColor: C.axis, textStyle: {color: C.text, fontSize: 12},
+        formatter: (it) => `${h.period === 'week' ? 'week of ' : ''}${dateLong(h.columns[it.value[0]])} ${hours[it.value[1]]}<br>${opts.tip(it.value[2])}`},
+      grid: {left: 48, right: 16, top: 10, bottom: 58},
+      xAxis: Object.assign(dayAxis(h.columns), {splitArea: {show: false}}),
+      yAxis: Object.assign({}, axisCommon, {type: 'category', data: hours, inverse: true, splitLine: {show: false},
+        axisLabel: {color: C.muted, fontSize: 10, interval: 2}}),
+      visualMap: {min: 0, max: opts.max || max, calculable: false, orient: 'horizontal', left: 'center', bottom: 0,
+        itemWidth: 10, itemHeight: 160, textStyle: {color: C.muted, fontSize: 10}, inRange: {color: opts.colors},
+        text: [opts.high, opts.low]},
+      series: [{type: 'heatmap', data: h.cells, progressive: 0, emphasis: {itemStyle: {borderColor: '#fff', borderWidth: 1}}}],
+    });
+  }
+
+  function weight(p) {
+    const w = p.panels.weight;
+    if (!w || (!w.t.length && !w.bmi_t.length)) return null;
+    return base({
+      tooltip: tip(fmt1),
+      legend: {top: 0, left: 'center', textStyle: {color: C.muted, fontSize: 11}, itemWidth: 12, itemHeight: 8},
+      grid: {left: 48, right: 44, top: 30, bottom: 30},
+      xAxis: timeAxis(p.range),
+      yAxis: [valueAxis('kg'), valueAxis('BMI', {splitLine: {show: false}, nameTextStyle: {color: C.muted, fontSize: 11, align: 'right'}})],
+      series: [
+        {name: 'Weight (kg)', type: 'line', data: w.t.map((t, i) => [t, w.kg[i]]), showSymbol: w.t.length <= 60, symbolSize: 5,
+          lineStyle: {color: C.purple, width: 2}, itemStyle: {color: C.purple}, connectNulls: true},
+        {name: 'BMI', type: 'line', yAxisIndex: 1, data: w.bmi_t.map((t, i) => [t, w.bmi[i]]), showSymbol: false,
+          lineStyle: {color: C.lightblue, width: 1, type: 'dashed'}, itemStyle: {color: C.lightblue}, connectNulls: true},
+      ],
+    });
+  }
+
+  function battery(p) {
+    const b = p.panels.battery;
+    if (!b || !b.t.length) return null;
+    return base({
+      tooltip: tip((v) => (v == null ? '–' : `${Math.round(v)} %`)),
+      legend: {show: false},
+      xAxis: timeAxis(p.range),
+      yAxis: valueAxis('%', {min: 0, max: 100, scale: false}),
+      visualMap: {show: false, dimension: 1, pieces: [{lt: 20, color: C.red}, {gte: 20, lt: 50, color: C.yellow}, {gte: 50, color: C.green}]},
+      series: [{name: 'battery', type: 'line', data: b.t.map((t, i) => [t, b.last[i]]), symbol: 'none', step: false,
+        lineStyle: {width: 1.6}, areaStyle: {opacity: 0.12}}],
+    });
+  }
+
+  function gpsTrack(track) {
+    if (!track || !track.lat || !track.lat.length) return null;
+    const el = state.charts.gps ? state.charts.gps.getDom() : null;
+    const w = el ? el.clientWidth || 400 : 400;
+    const h = el ? el.clientHeight || 300 : 300;
+    let [minLat, maxLat, minLon, maxLon] = [Infinity, -Infinity, Infinity, -Infinity];
+    track.lat.forEach((v) => { minLat = Math.min(minLat, v); maxLat = Math.max(maxLat, v); });
+    track.lon.forEach((v) => { minLon = Math.min(minLon, v); maxLon = Math.max(maxLon, v); });
+    // equal distances on both axes: widen the shorter span to the panel's aspect
+    const k = Math.cos(((minLat + maxLat) / 2) * Math.PI / 180);
+    let spanLat = Math.max(maxLat - minLat, 1e-4) * 1.15;
+    let spanLon = Math.max(maxLon - minLon, 1e-4) * 1.15;
+    const innerW = w - 20; const innerH = h - 20;
+    if (spanLon * k / innerW > spanLat / innerH) spanLat = spanLon * k * innerH / innerW; else spanLon = spanLat / k * innerW / innerH;
+    const cLat = (minLat + maxLat) / 2; const cLon = (minLon + maxLon) / 2;
+    const pts = track.lat.map((lat, i) => [track.lon[i], lat, track.hr[i], track.speed[i], track.t[i]]);
+    const hrs = track.hr.filter((v) => v != null);
+    const noAxis = {show: false};
+    return base({
+      tooltip: {trigger: 'item', backgroundColor: '#1f232b', borderColor: C.axis, textStyle: {color: C.text, fontSize: 12},
+        formatter: (it) => `${clock(it.value[4])}<br>${it.value[2] == null ? '' : it.value[2] + ' bpm · '}${it.value[3] == null ? '' : fmt1(it.value[3]) + ' km/h'}`},
+      grid: {left: 10, right: 10, top: 10, bottom: 10},
+      xAxis: {type: 'value', min: cLon - spanLon / 2, max: cLon + spanLon / 2, axisLine: noAxis, axisTick: noAxis, axisLabel: noAxis,
+        splitLine: {lineStyle: {color: '#20242c'}}},
+      yAxis: {type: 'value', min: cLat - spanLat / 2, max: cLat + spanLat / 2, axisLine: noAxis, axisTick: noAxis, axisLabel: noAxis,
+        splitLine: {lineStyle: {color: '#20242c'}}},
+      visualMap: hrs.length ? {type: 'continuous', dimension: 2, seriesIndex: 1, min: Math.min(...hrs), max: Math.max(...hrs),
+        inRange: {color: [C.blue, C.yellow, C.red]}, orient: 'vertical', right: 6, top: 10, itemHeight: 90, itemWidth: 8,
+        text: ['bpm', ''], textStyle: {color: C.muted, fontSize: 10}, calculable: false} : undefined,
+      series: [
+        {type: 'line', data: pts, symbol: 'none', lineStyle: {color: '#ffffff30', width: 5}, silent: true, tooltip: {show: false}},
+        {type: 'scatter', data: pts, symbolSize: 3.2, large: false},
+        {type: 'effectScatter', data: [pts[0]], symbolSize: 9, itemStyle: {color: C.green}, rippleEffect: {scale: 2.2}, silent: true,
+          tooltip: {show: false}},
+        {type: 'scatter', data: [pts[pts.length - 1]], symbol: 'diamond', symbolSize: 11, itemStyle: {color: '#fff'}, silent: true,
+          tooltip: {show: false}},
+      ],
+    });
+  }
+
+  // The page: sections of panels, each drawn by an option builder (null: nothing to draw).
+  const SECTIONS = [
+    {title: 'Heart', panels: [
+      {id: 'heart_rate', title: 'Heart rate', unit: 'bpm, with zone bands', cls: 'w12', tall: true, build: heartRate},
+      {id: 'resting_hr', title: 'Resting heart rate', unit: 'bpm', build: (p) => lines(p.panels.resting_hr, [{key: 'value', name: 'Resting HR', color: C.orange}], {unit: 'bpm', area: true, format: (v) => (v == null ? '–' : `${Math.round(v)} bpm`)})},
+      {id: 'hrv', title: 'Heart-rate variability', unit: 'RMSSD, ms', build: (p) => lines(p.panels.hrv, [{key: 'dailyRmssd', name: 'Daily RMSSD', color: C.green}, {key: 'deepRmssd', name: 'Deep sleep RMSSD', color: C.cyan}], {unit: 'ms', area: true, format: (v) => (v == null ? '–' : `${fmt1(v)} ms`)})},
+      {id: 'spo2', title: 'SpO₂', unit: 'nightly %', build: spo2},
+      {id: 'breathing', title: 'Breathing rate', unit: 'breaths/min', build: (p) => lines(p.panels.breathing, [{key: 'value', name: 'Breathing rate', color: C.purple}], {unit: 'breaths/min', area: true})},
+      {id: 'skin_temp', title: 'Skin temperature', unit: 'nightly vs baseline, °C', build: skinTemp},
+      {id: 'hr_zones', title: 'Heart-rate zones', unit: 'minutes a day', build: (p) => bars(p.panels.hr_zones, [{key: 'Fat Burn', name: 'Fat burn', color: C.yellow}, {key: 'Cardio', name: 'Cardio', color: C.orange}, {key: 'Peak', name: 'Peak', color: C.red}], {unit: 'min', format: (v) => (v == null ? '–' : `${Math.round(v)} min`), yAxis: {scale: false}})},
+    ]},
+    {title: 'Sleep', panels: [
+      {id: 'hypnogram', title: 'Sleep stages', unit: 'hypnogram', cls: 'w8', tools: 'night', build: hypnogram},
+      {id: 'sleep_share', title: 'Average night', unit: 'time per stage', build: sleepShare},
+      {id: 'sleep_stages', title: 'Sleep duration by stage', unit: 'hours a night', cls: 'w6', build: sleepStages},
+      {id: 'sleep_regularity', title: 'Sleep regularity', unit: 'minutes asleep per hour', cls: 'w6', tall: true, build: (p) => heatmap(p.panels.sleep_regularity, {max: 60, colors: ['#181b21', '#1c2a5a', C.indigo, C.blue, C.cyan], low: '0', high: '60 min', tip: (v) => `${Math.round(v)} min asleep`})},
+    ]},
+    {title: 'Activity', panels: [
+      {id: 'steps', title: 'Steps', unit: 'daily total', cls: 'w6', build: (p) => bars(p.panels.steps, [{key: 'value', name: 'Steps', color: C.green, markLine: {silent: true, symbol: 'none', data: [{yAxis: 10000}], lineStyle: {color: C.muted, type: 'dashed'}, label: {color: C.muted, fontSize: 10, formatter: '10k', position: 'insideEndTop'}}}], {unit: 'steps', yAxis: {scale: false}})},
+      {id: 'steps_heatmap', title: 'Steps by hour', unit: 'steps per hour', cls: 'w6', tall: true, build: (p) => heatmap(p.panels.steps_heatmap, {colors: ['#181b21', '#1d3b24', '#2f7a3b', C.green, C.yellow, C.orange], low: '0', high: 'steps', tip: (v) => `${fmtInt(v)} steps`})},
+      {id: 'activity_minutes', title: 'Active minutes', unit: 'minutes a day', build: (p) => bars(p.panels.activity_minutes, [{key: 'minutesLightlyActive', name: 'Light', color: C.yellow}, {key: 'minutesFairlyActive', name: 'Fair', color: C.orange}, {key: 'minutesVeryActive', name: 'Very', color: C.red}], {unit: 'min', format: (v) => (v == null ? '–' : `${Math.round(v)} min`), yAxis: {scale: false}})},
+      {id: 'distance', title: 'Distance', unit: 'km a day', build: (p) => bars(p.panels.distance, [{key: 'value', name: 'Distance', color: C.blue}], {unit: 'km', format: (v) => (v == null ? '–' : `${fmt1(v)} km`), yAxis: {scale: false}})},
+      {id: 'calories', title: 'Calories', unit: 'kcal a day, incl. BMR', build: (p) => bars(p.panels.calories, [{key: 'value', name: 'Calories', color: C.red}], {unit: 'kcal', yAxis: {scale: true}})},
+    ]},
+    {title: 'Body and device', panels: [
+      {id: 'weight', title: 'Weight', unit: 'kg and BMI', cls: 'w6', build: weight},
+      {id: 'battery', title: 'Device battery', unit: '%', cls: 'w6', build: battery},
+    ]},
+  ];
+
+  // ---------------------------------------------------------------------------------------------
+  // layout
+
+  function buildLayout() {
+    const root = document.getElementById('sections');
+    for (const section of SECTIONS) {
+      const h = document.createElement('h2');
+      h.className = 'section-title';
+      h.textContent = section.title;
+      root.appendChild(h);
+      const grid = document.createElement('div');
+      grid.className = 'grid';
+      for (const def of section.panels) grid.appendChild(panelElement(def));
+      root.appendChild(grid);
+    }
+    // workouts: a table (HTML) and the GPS track (a chart)
+    const h = document.createElement('h2');
+    h.className = 'section-title';
+    h.textContent = 'Workouts';
+    root.appendChild(h);
+    const grid = document.createElement('div');
+    grid.className = 'workouts';
+    const list = panelElement({id: 'workouts', title: 'Recent workouts', unit: 'newest first'}, true);
+    const map = panelElement({id: 'gps', title: 'GPS track', unit: 'coloured by heart rate', tall: true});
+    grid.appendChild(list);
+    grid.appendChild(map);
+    root.appendChild(grid);
+    for (const el of document.querySelectorAll('.panel[data-chart]')) {
+      state.charts[el.dataset.panel] = echarts.init(el.querySelector('.chart'), null, {renderer: 'canvas'});
+    }
+    window.addEventListener('resize', () => Object.values(state.charts).forEach((c) => c.resize()));
+  }
+
+  function panelElement(def, html) {
+    const el = document.createElement('section');
+    el.className = `panel ${def.cls || ''}`;
+    el.dataset.panel = def.id;
+    if (!html) el.dataset.chart = '1';
+    el.dataset.state = 'loading';
+    const head = document.createElement('header');
+    head.innerHTML = `<h3></h3><span class="unit"></span><span class="tools"></span>`;
+    head.querySelector('h3').textContent = def.title;
+    head.querySelector('.unit').textContent = def.unit || '';
+    if (def.tools === 'night') {
+      const sel = document.createElement('select');
+      sel.id = 'night';
+      sel.setAttribute('aria-label', 'night');
+      sel.addEventListener('change', () => { state.night = sel.value; drawPanel(findDef('hypnogram')); });
+      head.querySelector('.tools').appendChild(sel);
+    }
+    el.appendChild(head);
+    const body = document.createElement('div');
+    body.className = html ? 'table-wrap' : `chart${def.tall ? ' tall' : ''}`;
+    el.appendChild(body);
+    const empty = document.createElement('div');
+    empty.className = 'empty';
+    empty.textContent = 'No data in this range';
+    el.appendChild(empty);
+    return el;
+  }
+
+  const findDef = (id) => SECTIONS.flatMap((s) => s.panels).find((d) => d.id === id);
+
+  // ---------------------------------------------------------------------------------------------
+  // drawing
+
+  function setPanelState(id, drawn, points) {
+    const el = document.querySelector(`.panel[data-panel="${id}"]`);
+    el.dataset.state = drawn ? 'drawn' : 'empty';
+    state.panels[id] = {drawn: drawn, points: points || 0};
+  }
+
+  function countPoints(option) {
+    let n = 0;
+    for (const s of [].concat(option.series || [])) n += (s.data || []).filter((d) => d != null).length;
+    return n;
+  }
+
+  function drawPanel(def) {
+    const chart = state.charts[def.id];
+    let option = null;
+    try {
+      option = def.build(state.payload);
+    } catch (err) {
+      console.error(`panel ${def.id}:`, err);
+      state.errors.push(`${def.id}: ${err}`);
+    }
+    if (!option) {
+      chart.clear();
+      setPanelState(def.id, false);
+      return;
+    }
+    setPanelState(def.id, true, countPoints(option));  // visible before drawing, so sizes are right
+    chart.resize();
+    chart.setOption(option, true);
+  }
+
+  function drawNightPicker() {
+    const sel = document.getElementById('night');
+    const nights = (state.payload.panels.hypnogram || {}).nights || [];
+    sel.innerHTML = '';
+    for (const n of nights.slice().reverse()) {
+      const o = document.createElement('option');
+      o.value = n.date;
+      o.textContent = `${dateLabel(n.date)} · ${hm(n.asleep)}`;
+      sel.appendChild(o);
+    }
+    if (nights.length && !nights.some((n) => n.date === state.night)) state.night = nights[nights.length - 1].date;
+    sel.value = state.night || '';
+    sel.disabled = !nights.length;
+  }
+
+  function drawWorkouts() {
+    const w = state.payload.panels.workouts || {items: [], tracks: {}};
+    const wrap = document.querySelector('.panel[data-panel="workouts"] .table-wrap');
+    if (!w.items.length) {
+      wrap.innerHTML = '';
+      setPanelState('workouts', false);
+      state.workout = null;
+      drawTrack(null);
+      return;
+    }
+    const table = document.createElement('table');
+    table.className = 'wo';
+    table.innerHTML = '<thead><tr><th>When</th><th>Activity</th><th class="num">Duration</th><th class="num">Distance</th>' +
+      '<th class="num">Calories</th><th class="num">Avg HR</th><th class="num">Steps</th></tr></thead><tbody></tbody>';
+    const body = table.querySelector('tbody');
+    if (!w.items.some((it) => it.id === state.workout && it.has_gps)) {
+      const first = w.items.find((it) => it.has_gps);
+      state.workout = first ? first.id : null;
+    }
+    for (const it of w.items) {
+      const tr = document.createElement('tr');
+      if (it.has_gps) tr.className = 'gps';
+      if (it.id === state.workout) tr.classList.add('sel');
+      const cells = [timeLabel(it.start), it.name, hm(it.duration_ms == null ? null : it.duration_ms / 60000),
+        it.distance_km == null ? '–' : `${fmt1(it.distance_km)} km`, it.calories == null ? '–' : `${fmtInt(it.calories)} kcal`,
+        it.avg_hr == null ? '–' : `${it.avg_hr} bpm`, it.steps ? fmtInt(it.steps) : '–'];
+      cells.forEach((text, i) => {
+        const td = document.createElement('td');
+        if (i >= 2) td.className = 'num';
+        if (i === 1) {
+          const pin = document.createElement('span');
+          pin.className = it.has_gps ? 'pin' : 'pin no';
+          pin.title = it.has_gps ? 'has a GPS track' : 'no GPS track';
+          td.appendChild(pin);
+        }
+        td.appendChild(document.createTextNode(text));
+        tr.appendChild(td);
+      });
+      if (it.has_gps) {
+        tr.addEventListener('click', () => {
+          state.workout = it.id;
+          body.querySelectorAll('tr').forEach((r) => r.classList.remove('sel'));
+          tr.classList.add('sel');
+          loadTrack(it);
+        });
+      }
+      body.appendChild(tr);
+    }
+    wrap.innerHTML = '';
+    wrap.appendChild(table);
+    setPanelState('workouts', true, w.items.length);
+    const selected = w.items.find((it) => it.id === state.workout);
+    if (selected) loadTrack(selected); else drawTrack(null);
+  }
+
+  async function loadTrack(item) {
+    const tracks = state.payload.panels.workouts.tracks || {};
+    let track = tracks[item.id];
+    if (!track && !REPORT) {
+      const q = new URLSearchParams({id: item.id, start: item.start, end: item.end + 60000});
+      try {
+        const res = await fetch(`api/gps?${q}`);
+        if (!res.ok) throw new Error((await res.json()).error || res.statusText);
+        track = await res.json();
+        tracks[item.id] = track;
+      } catch (err) {
+        setStatus(`GPS track: ${err.message}`, true);
+      }
+    }
+    if (state.workout === item.id) drawTrack(track || null);
+  }
+
+  function drawTrack(track) {
+    const chart = state.charts.gps;
+    const option = gpsTrack(track);
+    if (!option) {
+      chart.clear();
+      setPanelState('gps', false);
+      return;
+    }
+    setPanelState('gps', true, track.lat.length);
+    chart.resize();
+    chart.setOption(gpsTrack(track), true);
+  }
+
+  function drawStats() {
+    const s = state.payload.stats || {};
+    const tiles = [
+      ['Latest data', s.latest_data == null ? '–' : ago(s.latest_data), s.latest_data == null ? '' : timeLabel(s.latest_data)],
+      ['Battery', s.battery ? `${fmtInt(s.battery.value)}<small>%</small>` : '–', s.battery ? `${s.battery.status || ''} · ${timeLabel(s.battery.t)}` : ''],
+      ['Resting HR', s.resting_hr ? `${fmtInt(s.resting_hr.value)}<small>bpm</small>` : '–', s.resting_hr ? dateOf(s.resting_hr.t) : ''],
+      ['Steps', s.steps ? fmtInt(s.steps.value) : '–', s.steps ? dateOf(s.steps.t) : ''],
+      ['Sleep', s.sleep ? hm(s.sleep.value) : '–', s.sleep ? `night of ${dateOf(s.sleep.t)}` : ''],
+      ['SpO₂', s.spo2 ? `${fmt1(s.spo2.value)}<small>%</small>` : '–', s.spo2 ? dateOf(s.spo2.t) : ''],
+      ['HRV', s.hrv ? `${fmtInt(s.hrv.value)}<small>ms</small>` : '–', s.hrv ? dateOf(s.hrv.t) : ''],
+      ['Weight', s.weight ? `${fmt1(s.weight.value)}<small>kg</small>` : '–', s.weight ? dateOf(s.weight.t) : ''],
+      ['VO₂ max', s.vo2max ? `${fmt1(s.vo2max.value)}<small>ml/kg/min</small>` : '–', s.vo2max ? dateOf(s.vo2max.t) : ''],
+    ];
+    const root = document.getElementById('stats');
+    root.innerHTML = '';
+    for (const [label, value, when] of tiles) {
+      const el = document.createElement('div');
+      el.className = 'stat';
+      el.innerHTML = `<div class="label"></div><div class="value">${value}</div><div class="when"></div>`;
+      el.querySelector('.label').textContent = label;
+      el.querySelector('.when').textContent = when;
+      root.appendChild(el);
+    }
+  }
+  const dateOf = (ms) => new Date(ms).toLocaleDateString('en-GB', {day: 'numeric', month: 'short', timeZone: TZ});
+
+  function render(payload) {
+    const t0 = performance.now();
+    state.payload = payload;
+    state.range = payload.range;
+    drawStats();
+    drawNightPicker();
+    for (const def of SECTIONS.flatMap((s) => s.panels)) drawPanel(def);
+    drawWorkouts();
+    const r = payload.range;
+    document.getElementById('subtitle').textContent =
+      `${payload.source} · ${dateLabel(r.first_date)} – ${dateLabel(r.last_date)} ${r.last_date.slice(0, 4)} · ${r.tz}`;
+    document.getElementById('from').value = r.first_date;
+    document.getElementById('to').value = r.last_date;
+    for (const b of document.querySelectorAll('#ranges button[data-range]')) b.classList.toggle('active', b.dataset.range === r.label);
+    state.renders += 1;
+    state.lastRenderMs = performance.now() - t0;
+    if (state.firstRenderAt == null) state.firstRenderAt = performance.now();  // ms since navigation start
+    state.ready = true;
+    const drawn = Object.values(state.panels).filter((p) => p.drawn).length;
+    setStatus(payload.bounds ? `${drawn} panels · built in ${payload.build_ms} ms` : 'No data yet: run fitbit-sync sync, import or demo');
+    document.dispatchEvent(new CustomEvent('dashboard:rendered', {detail: {renders: state.renders}}));
+  }
+
+  function setStatus(text, error) {
+    const el = document.getElementById('status');
+    el.textContent = text;
+    el.classList.toggle('error', Boolean(error));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // data
+
+  let pending = null;
+  async function load(params) {
+    if (pending) pending.abort();
+    const controller = new AbortController();
+    pending = controller;
+    setStatus('Loading…');
+    const q = new URLSearchParams(Object.assign({tz: TZ}, params));
+    try {
+      const res = await fetch(`api/data?${q}`, {signal: controller.signal});
+      const body = await res.json();
+      if (!res.ok) throw new Error(body.error || res.statusText);
+      if (pending !== controller) return;
+      history.replaceState(null, '', `#${new URLSearchParams(params)}`);
+      render(body);
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      setStatus(err.message, true);
+    } finally {
+      if (pending === controller) pending = null;
+    }
+  }
+
+  function wire() {
+    for (const b of document.querySelectorAll('#ranges button[data-range]')) {
+      b.addEventListener('click', () => load({range: b.dataset.range}));
+    }
+    document.getElementById('apply-custom').addEventListener('click', () => {
+      const from = document.getElementById('from').value;
+      const to = document.getElementById('to').value;
+      if (!from || !to) { setStatus('Pick a first and a last day', true); return; }
+      load({from: from, to: to});
+    });
+  }
+
+  function start() {
+    buildLayout();
+    if (REPORT) {
+      document.body.classList.add('report');
+      const span = document.createElement('span');
+      span.className = 'report-range';
+      span.textContent = 'Report';
+      document.getElementById('ranges').prepend(span);
+      render(CONFIG.payload);
+      return;
+    }
+    wire();
+    const hash = new URLSearchParams(location.hash.slice(1));
+    const params = hash.get('from') && hash.get('to') ? {from: hash.get('from'), to: hash.get('to')} : {range: hash.get('range') || CONFIG.range || '30d'};
+    load(params);
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
+})();

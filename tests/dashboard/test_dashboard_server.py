@@ -1,0 +1,76 @@
+"""The live server over real HTTP: page, assets, JSON API, and one-line errors for bad requests."""
+
+from __future__ import annotations
+
+import gzip
+
+import httpx
+import pytest
+from dash_demo import TZ
+from dash_live import LiveServer
+
+from fitbit_sync.dashboards.html.influx_source import InfluxSource
+
+
+def test_the_page_and_its_assets_are_served_gzipped(live_server: LiveServer) -> None:
+    with httpx.Client(base_url=live_server.url) as client:
+        page = client.get("/")
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        assert '<script src="static/vendor/echarts.min.js"></script>' in page.text
+        assert "https://" not in page.text.split("<footer")[0]  # nothing from a CDN
+        with httpx.stream("GET", live_server.url + "static/vendor/echarts.min.js",
+                          headers={"Accept-Encoding": "gzip"}) as r:
+            assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
+            wire = b"".join(r.iter_raw())
+        assert len(wire) < 500_000 and len(gzip.decompress(wire)) > 1_000_000  # ECharts: 1.1 MB, ~370 kB sent
+        with httpx.stream("GET", live_server.url + "static/dashboard.js", headers={"Accept-Encoding": "gzip"}) as r:
+            body = gzip.decompress(b"".join(r.iter_raw()))
+        assert b"fitbitDashboard" in body
+        assert client.get("/static/../../pyproject.toml").status_code == 404
+
+
+def test_the_data_api_answers_presets_custom_dates_and_ms_ranges(live_server: LiveServer) -> None:
+    with httpx.Client(base_url=live_server.url) as client:
+        meta = client.get("/api/meta").json()
+        assert meta["source"] == "sqlite" and meta["tz"] == TZ and meta["bounds"]["last"] > meta["bounds"]["first"]
+        week = client.get("/api/data", params={"range": "7d", "tz": TZ}).json()
+        assert week["range"]["label"] == "7d" and week["range"]["tz"] == TZ
+        assert len(week["panels"]["steps"]["dates"]) == 7
+        custom = client.get("/api/data", params={"from": "2026-11-01", "to": "2026-11-03"}).json()
+        assert custom["panels"]["steps"]["dates"] == ["2026-11-01", "2026-11-02", "2026-11-03"]
+        start, end = week["range"]["start"], week["range"]["end"]
+        exact = client.get("/api/data", params={"start": start, "end": end, "tz": "UTC"}).json()
+        assert (exact["range"]["start"], exact["range"]["end"], exact["range"]["tz"]) == (start, end, "UTC")
+        item = next(w for w in week["panels"]["workouts"]["items"] if w["has_gps"])
+        track = client.get("/api/gps", params={"id": item["id"], "start": item["start"], "end": item["end"]}).json()
+        assert track["id"] == item["id"] and 100 < len(track["lat"]) <= 1200
+
+
+@pytest.mark.parametrize(("path", "params", "message"), [
+    ("/api/data", {"range": "forever"}, "unknown range"),
+    ("/api/data", {"tz": "Nowhere/Else"}, "unknown time zone"),
+    ("/api/data", {"start": "abc", "end": "1"}, "start must be an integer"),
+    ("/api/data", {"start": "10"}, "start and end go together"),
+    ("/api/data", {"start": "10", "end": "5"}, "after its start"),
+    ("/api/data", {"from": "2026-13-01", "to": "2026-12-01"}, "must be a date"),
+    ("/api/gps", {"id": "", "start": "1", "end": "2"}, "id must name a workout"),
+    ("/api/gps", {"id": "x", "start": "1", "end": str(10 * 86_400_000)}, "at most two days"),
+])
+def test_bad_requests_get_a_400_with_one_line(live_server: LiveServer, path: str, params: dict[str, str],
+                                              message: str) -> None:
+    response = httpx.get(live_server.url + path.lstrip("/"), params=params)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert message in error and "\n" not in error and "Traceback" not in response.text
+
+
+def test_a_store_that_fails_is_a_503_without_secrets() -> None:
+    # an InfluxDB URL where nothing listens (port 9 on loopback: discard, never served here)
+    source = InfluxSource("http://reader:s3cret-pw@127.0.0.1:9", "fitbit", username="reader", password="s3cret-pw")
+    with LiveServer(source) as server:
+        response = httpx.get(server.url + "api/data", params={"range": "7d"})
+        page = httpx.get(server.url)
+    assert response.status_code == 503
+    assert "cannot reach InfluxDB" in response.json()["error"]
+    assert "s3cret" not in response.text and "reader" not in response.text
+    assert page.status_code == 200  # the page itself still loads and shows the error
