@@ -1,0 +1,75 @@
+"""``fitbit-sync export``: stored measurements to CSV or Parquet files, from any store."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import typer
+
+from fitbit_sync.config import load_settings
+from fitbit_sync.errors import ConfigError
+
+CONFIG_HELP = "TOML config file (default: $FITBIT_SYNC_CONFIG or ~/.config/fitbit-sync/config.toml)"
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{option} must be a date like 2026-01-31, not {text!r}") from None
+
+
+def _midnight_ms(day: date, zone: ZoneInfo) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=zone).timestamp() * 1000)
+
+
+def run_export(fmt: str, out: Path, measurements: list[str], start: str | None, end: str | None,
+               config: Path | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from fitbit_sync.export import export
+    from fitbit_sync.stores.factory import open_store
+
+    if fmt not in ("csv", "parquet"):
+        raise ConfigError(f"--format must be csv or parquet, not {fmt!r}")
+    first, last = _day(start, "--start"), _day(end, "--end")
+    if first and last and last < first:
+        raise ConfigError("--end is before --start")
+    settings = load_settings(config)
+    zone = ZoneInfo(settings.time_zone or "UTC")
+    start_ms = _midnight_ms(first, zone) if first else None
+    end_ms = _midnight_ms(last + timedelta(days=1), zone) if last else None
+    names = [part for item in measurements for part in item.split(",")]
+    store = open_store(settings)
+    try:
+        results = export(store, out, fmt, names, start_ms, end_ms)  # type: ignore[arg-type]
+    finally:
+        store.close()
+    table = Table("Measurement", "Rows", "File", title=f"Exported from {store.name} to {out}")
+    for item in results:
+        if item.rows:
+            table.add_row(item.measurement, f"{item.rows:,}", item.path.name if item.path else "")
+    Console().print(table)
+    written = [r for r in results if r.rows]
+    print(f"{len(written)} file(s), {sum(r.rows for r in written):,} rows")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("export")
+    def export_command(
+        fmt: str = typer.Option("csv", "--format", "-f", help="csv or parquet (needs pyarrow)"),
+        out: Path = typer.Option(..., "--out", "-o", help="directory for the files (one per measurement)"),
+        measurements: list[str] = typer.Option(
+            [], "--measurements", "-m", help="measurements to export, comma-separated or repeated (default: all)"),
+        start: str | None = typer.Option(None, "--start", help="first day, YYYY-MM-DD (in FITBIT_SYNC_TIME_ZONE, "
+                                                               "else UTC)"),
+        end: str | None = typer.Option(None, "--end", help="last day, YYYY-MM-DD (inclusive)"),
+        config: Path | None = typer.Option(None, "--config", help=CONFIG_HELP),
+    ) -> None:
+        """Export stored measurements to CSV or Parquet files, one per measurement, from any store."""
+        run_export(fmt, out, measurements, start, end, config)
