@@ -163,3 +163,29 @@ def test_long_ranges_turn_daily_bars_and_heatmaps_into_weeks(tmp_path: Path) -> 
     assert {h for _, h, _ in heat["cells"]} == {9}
     assert max(v for _, _, v in heat["cells"]) == 70  # mean per day in the week
     source.close()
+
+
+def test_records_from_the_stores_demo_generator_draw_every_panel(tmp_path: Path) -> None:
+    """An independent generator (tests/demo_records.py: naps, Swim without GPS, 'Outdoor Bike')."""
+    from demo_records import demo_records
+
+    db = tmp_path / "other.db"
+    with SQLiteStore(db) as store:
+        store.write(demo_records(days=4))
+    source = SQLiteSource(db)
+    bounds = source.bounds(payload.ACTIVITY_MEASUREMENTS)
+    view = payload.build(source, ranges.resolve("7d", bounds, ZONE), bounds=bounds, tracks="all")
+    p = view["panels"]
+    for name in ("resting_hr", "breathing", "steps", "distance", "calories"):
+        assert any(v is not None for v in p[name]["value"]), name
+    assert any(v is not None for v in p["hrv"]["dailyRmssd"]) and any(v is not None for v in p["spo2"]["avg"])
+    assert any(v is not None for v in p["sleep_stages"]["deep"]) and p["sleep_regularity"]["cells"]
+    nights = p["hypnogram"]["nights"]
+    assert nights and all(n["segments"] for n in nights)
+    assert len(nights) == len({n["date"] for n in nights})  # naps are not nights
+    names = {w["name"] for w in p["workouts"]["items"]}
+    assert {"Swim", "Run"} <= names
+    assert set(p["workouts"]["tracks"]) == {w["id"] for w in p["workouts"]["items"] if w["has_gps"]}
+    assert all(len(t["lat"]) > 10 for t in p["workouts"]["tracks"].values())
+    assert p["heart_rate"]["t"] and p["battery"]["t"] and p["weight"]["t"] and p["steps_heatmap"]["cells"]
+    source.close()

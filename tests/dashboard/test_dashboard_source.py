@@ -149,3 +149,42 @@ def test_a_missing_or_corrupt_file_is_a_one_line_store_error(tmp_path: Path) -> 
     with pytest.raises(StoreError, match="cannot read SQLite database") as corrupt:
         SQLiteSource(junk)
     assert "\n" not in str(corrupt.value)
+
+
+def test_long_ranges_from_the_hourly_rollup_equal_a_full_scan(tmp_path: Path) -> None:
+    from dash_demo import fill_demo
+
+    from fitbit_sync.dashboards.html import sqlite_source
+
+    db = tmp_path / "rollup.db"
+    with SQLiteStore(db) as store:
+        summary = fill_demo(store, 4, hr_step_s=15)
+    start, end = summary.last_ms - 70 * DAY, summary.last_ms + DAY  # long enough to use the rollup
+    source = SQLiteSource(db)
+    assert source.rollups.get('"HeartRate_Intraday"', '"value"') is None  # first ask: built in the background
+    assert source.rollups.wait(60)
+    rollup = source.rollups.get('"HeartRate_Intraday"', '"value"')
+    assert rollup is not None and rollup.upto <= summary.last_ms and len(rollup.hours) > 80
+
+    def scanned(bucket: int) -> dict[str, list[float | None]]:
+        saved = sqlite_source.ROLLUP_FIELDS
+        sqlite_source.ROLLUP_FIELDS = frozenset()
+        try:
+            return source.series("HeartRate_Intraday", "value", start, end, bucket, ("mean", "min", "max")).values
+        finally:
+            sqlite_source.ROLLUP_FIELDS = saved
+
+    for bucket in (HOUR, 6 * HOUR, DAY):
+        fast = source.series("HeartRate_Intraday", "value", start, end, bucket, ("mean", "min", "max"))
+        slow = scanned(bucket)
+        assert fast.values["min"] == slow["min"] and fast.values["max"] == slow["max"]
+        assert fast.values["mean"] == pytest.approx(slow["mean"])
+    # new data (another connection commits): the rollup is dropped, answers include the new rows
+    late = summary.last_ms - 30 * DAY  # an old hour, as an archive import would write
+    with SQLiteStore(db) as store:
+        store.write([Record("HeartRate_Intraday", late, {"value": 199}, {"Device": "other"})])
+    assert source.rollups.get('"HeartRate_Intraday"', '"value"') is None
+    after = source.series("HeartRate_Intraday", "value", start, end, DAY, ("max",))
+    assert after.values["max"][after.times.index(late // DAY * DAY)] == 199
+    source.rollups.wait(60)
+    source.close()

@@ -28,6 +28,15 @@ def _json_for_script(value: Any) -> str:
     return orjson.dumps(value).decode().replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
+# The live page asks for its first data while the browser still parses the libraries.
+PREFETCH = """<script>(function () {
+  var h = new URLSearchParams(location.hash.slice(1));
+  var p = h.get('from') && h.get('to') ? {from: h.get('from'), to: h.get('to')} : {range: h.get('range') || %s};
+  p.tz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  window.fsFirst = {key: new URLSearchParams(p).toString(), response: fetch('api/data?' + new URLSearchParams(p))};
+})();</script>"""
+
+
 def render(config: dict[str, Any], *, inline: bool, title: str = "fitbit-sync dashboard") -> str:
     """The page. ``inline``: CSS, JS and ``config`` (with its payload) inside one file, no requests."""
     if inline:
@@ -36,9 +45,11 @@ def render(config: dict[str, Any], *, inline: bool, title: str = "fitbit-sync da
     else:
         styles = "".join(f'<link rel="stylesheet" href="static/{name}">' for name in STYLES)
         scripts = "".join(f'<script src="static/{name}"></script>\n' for name in SCRIPTS)
+    prefetch = "" if "payload" in config else PREFETCH % _json_for_script(config.get("range") or "30d")
     html = asset("index.html")
     return (
         html.replace("{{TITLE}}", title.replace("&", "&amp;").replace("<", "&lt;"))
+        .replace("{{PREFETCH}}", prefetch)
         .replace("{{STYLES}}", styles)
         .replace("{{CONFIG}}", _json_for_script(config))
         .replace("{{SCRIPTS}}", scripts)

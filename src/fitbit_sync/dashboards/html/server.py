@@ -8,6 +8,7 @@ workout's track and ``/api/meta`` the data's bounds. Bad parameters are a 400 wi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -53,6 +54,8 @@ def create_app(source: DashboardSource, *, default_tz: str, default_range: str =
                title: str = "fitbit-sync dashboard") -> Starlette:
     """The app serving ``source``; ``default_tz`` when the browser sends none."""
     ranges.zone(default_tz)  # fail early on a bad zone
+    warm = getattr(source, "warm", None)
+    warmed = threading.Event()
 
     def view(request: Request) -> dict[str, Any]:
         q = request.query_params
@@ -65,7 +68,11 @@ def create_app(source: DashboardSource, *, default_tz: str, default_range: str =
             window = ranges.explicit(start, end, tz)
         else:
             window = ranges.resolve(q.get("range"), bounds, tz, first=q.get("from"), last=q.get("to"))
-        return payload.build(source, window, tracks="first", bounds=bounds)
+        data = payload.build(source, window, tracks="first", bounds=bounds)
+        if callable(warm) and not warmed.is_set():  # after the first view: it gets the CPU first
+            warmed.set()
+            warm()  # long ranges get fast once the background rollups are built
+        return data
 
     def track(request: Request) -> dict[str, Any]:
         activity_id = request.query_params.get("id", "")

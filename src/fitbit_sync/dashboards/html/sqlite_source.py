@@ -15,7 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from fitbit_sync.dashboards.html.rollup import Cell, RollupCache
 from fitbit_sync.dashboards.html.source import (
+    DAY,
+    HOUR,
     SLEEP_MINUTES,
     Agg,
     DailyRow,
@@ -30,7 +33,9 @@ from fitbit_sync.errors import StoreError
 from fitbit_sync.schema import MEASUREMENTS, measurement
 from fitbit_sync.stores.sqlite import quote
 
-_SQL_AGG = {"mean": "avg", "min": "min", "max": "max", "sum": "total"}
+#: Fields big enough to keep hourly rollups of, and the shortest range that uses them.
+ROLLUP_FIELDS = frozenset({("HeartRate_Intraday", "value"), ("Steps_Intraday", "value")})
+ROLLUP_MIN_SPAN_MS = 60 * DAY
 
 
 
@@ -62,6 +67,7 @@ class SQLiteSource:
             if name in tables:
                 self._columns[name] = {row[1] for row in self._conn.execute(f"PRAGMA table_info({quote(name)})")}
         self._lock = threading.Lock()
+        self.rollups = RollupCache(self._connect, self._data_version)
 
     # --- plumbing --------------------------------------------------------------------------------
 
@@ -104,17 +110,62 @@ class SQLiteSource:
         self, measurement: str, field_name: str, start_ms: int, end_ms: int, bucket_ms: int,
         aggs: Sequence[Agg] = ("mean",),
     ) -> Series:
-        """One primary-key range query per bucket: about three times faster than ``GROUP BY time / b``,
-        which makes SQLite sort every row in a temporary b-tree."""
+        """Whole-hour buckets of a long range come from the hourly rollup when it is ready; the rest
+        from one primary-key range query per bucket (about three times faster than ``GROUP BY
+        time / b``, which makes SQLite sort every row in a temporary b-tree)."""
         out = Series(bucket_ms, [], {a: [] for a in aggs})
         if not self._has(measurement, field_name) or bucket_ms <= 0 or end_ms <= start_ms:
             return out
-        col, table, b = quote(field_name), quote(measurement), int(bucket_ms)
+        table, col, b = quote(measurement), quote(field_name), int(bucket_ms)
+        if "last" in aggs:
+            return self._series_last(out, table, col, start_ms, end_ms, b, aggs)
+        cells: dict[int, Cell] = {}
+        raw_start = start_ms
+        if b % HOUR == 0 and end_ms - start_ms >= ROLLUP_MIN_SPAN_MS and (measurement, field_name) in ROLLUP_FIELDS:
+            rollup = self.rollups.get(table, col)
+            if rollup is not None:
+                cells = rollup.buckets(start_ms, end_ms, b)
+                raw_start = max(start_ms, rollup.upto)
+        for k, cell in self._raw_cells(table, col, raw_start, end_ms, b).items():
+            if k in cells:
+                n, total, small, big = cells[k]
+                cells[k] = (n + cell[0], total + cell[1], min(small, cell[2]), max(big, cell[3]))
+            else:
+                cells[k] = cell
+        for k in sorted(cells):
+            n, total, small, big = cells[k]
+            out.times.append(k)
+            for a in aggs:
+                out.values[a].append(_pick(a, cells[k]))
+        return out
+
+    def _raw_cells(self, table: str, col: str, start_ms: int, end_ms: int, b: int) -> dict[int, Cell]:
+        """count, sum, min and max per bucket, one range query each, from the first to the last row."""
+        cells: dict[int, Cell] = {}
+        if end_ms <= start_ms:
+            return cells
+        first = self._edge(table, "min", start_ms, end_ms)
+        last = self._edge(table, "max", start_ms, end_ms)
+        if first is None or last is None:
+            return cells
+        sql = (f"SELECT count({col}), total({col}), min({col}), max({col}) FROM {table} "
+               f"WHERE time >= ? AND time < ? AND {col} IS NOT NULL")
+        try:
+            with self._lock:
+                cursor = self._conn.cursor()
+                for k in range(first // b * b, last + 1, b):
+                    n, total, small, big = cursor.execute(sql, (max(k, start_ms), min(k + b, end_ms))).fetchone()
+                    if n:
+                        cells[k] = (int(n), float(total), small, big)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read SQLite database {self.path}: {_reason(exc)}") from None
+        return cells
+
+    def _series_last(self, out: Series, table: str, col: str, start_ms: int, end_ms: int, b: int,
+                     aggs: Sequence[Agg]) -> Series:
         plain = [a for a in aggs if a != "last"]
-        where = f"time >= ? AND time < ? AND {col} IS NOT NULL"
-        selects = ", ".join(f"{_SQL_AGG[a]}({col})" for a in plain)
-        sql_plain = f"SELECT count({col}), {selects} FROM {table} WHERE {where}"
-        sql_last = f"SELECT {col} FROM {table} WHERE {where} ORDER BY time DESC LIMIT 1"
+        cells = self._raw_cells(table, col, start_ms, end_ms, b) if plain else {}
+        sql = f"SELECT {col} FROM {table} WHERE time >= ? AND time < ? AND {col} IS NOT NULL ORDER BY time DESC LIMIT 1"
         first = self._edge(table, "min", start_ms, end_ms)
         last = self._edge(table, "max", start_ms, end_ms)
         if first is None or last is None:
@@ -123,24 +174,29 @@ class SQLiteSource:
             with self._lock:
                 cursor = self._conn.cursor()
                 for k in range(first // b * b, last + 1, b):
-                    lo, hi = max(k, start_ms), min(k + b, end_ms)
-                    values: dict[str, Any] = {}
-                    if plain:
-                        row = cursor.execute(sql_plain, (lo, hi)).fetchone()
-                        if not row[0]:
-                            continue
-                        values.update(zip(plain, row[1:], strict=True))
-                    if "last" in aggs:
-                        row = cursor.execute(sql_last, (lo, hi)).fetchone()
-                        if row is None:
-                            continue
-                        values["last"] = row[0]
+                    row = cursor.execute(sql, (max(k, start_ms), min(k + b, end_ms))).fetchone()
+                    if row is None:
+                        continue
                     out.times.append(k)
-                    for a in aggs:
-                        out.values[a].append(values[a])
+                    out.values["last"].append(row[0])
+                    for a in plain:
+                        out.values[a].append(_pick(a, cells[k]) if k in cells else None)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read SQLite database {self.path}: {_reason(exc)}") from None
         return out
+
+    def warm(self) -> None:
+        """Start the hourly rollups of the big intraday fields in the background (server start)."""
+        for table, column in ROLLUP_FIELDS:
+            if self._has(table, column):
+                self.rollups.warm(quote(table), quote(column))
+
+    def _data_version(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
 
     def _edge(self, table: str, which: str, start_ms: int, end_ms: int) -> int | None:
         """The first (``min``) or last (``max``) time in the range: one index seek."""
@@ -255,6 +311,11 @@ class SQLiteSource:
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self._conn.close()
+
+
+def _pick(agg: str, cell: Cell) -> float:
+    n, total, small, big = cell
+    return {"mean": total / n if n else float("nan"), "sum": total, "min": small, "max": big}[agg]
 
 
 def _reason(exc: BaseException) -> str:

@@ -329,7 +329,7 @@
     });
   }
 
-  function gpsTrack(track) {
+  function gpsTrack(track, item) {
     if (!track || !track.lat || !track.lat.length) return null;
     const el = state.charts.gps ? state.charts.gps.getDom() : null;
     const w = el ? el.clientWidth || 400 : 400;
@@ -351,6 +351,10 @@
       tooltip: {trigger: 'item', backgroundColor: '#1f232b', borderColor: C.axis, textStyle: {color: C.text, fontSize: 12},
         formatter: (it) => `${clock(it.value[4])}<br>${it.value[2] == null ? '' : it.value[2] + ' bpm · '}${it.value[3] == null ? '' : fmt1(it.value[3]) + ' km/h'}`},
       grid: {left: 10, right: 10, top: 10, bottom: 10},
+      graphic: item ? [{type: 'text', left: 14, top: 12, silent: true, style: {
+        text: `${item.name} · ${timeLabel(item.start)}\n${item.distance_km == null ? '' : fmt1(item.distance_km) + ' km · '}` +
+          `${hm(item.duration_ms == null ? null : item.duration_ms / 60000)}${item.avg_hr ? ' · ' + item.avg_hr + ' bpm' : ''}`,
+        fill: C.text, fontSize: 12, lineHeight: 17}}] : undefined,
       xAxis: {type: 'value', min: cLon - spanLon / 2, max: cLon + spanLon / 2, axisLine: noAxis, axisTick: noAxis, axisLabel: noAxis,
         splitLine: {lineStyle: {color: '#20242c'}}},
       yAxis: {type: 'value', min: cLat - spanLat / 2, max: cLat + spanLat / 2, axisLine: noAxis, axisTick: noAxis, axisLabel: noAxis,
@@ -477,23 +481,41 @@
     return n;
   }
 
-  function drawPanel(def) {
-    const chart = state.charts[def.id];
-    let option = null;
+  function buildOption(def) {
     try {
-      option = def.build(state.payload);
+      return def.build(state.payload);
     } catch (err) {
       console.error(`panel ${def.id}:`, err);
       state.errors.push(`${def.id}: ${err}`);
+      return null;
     }
+  }
+
+  function paint(def, option) {
+    const chart = state.charts[def.id];
     if (!option) {
       chart.clear();
-      setPanelState(def.id, false);
       return;
     }
-    setPanelState(def.id, true, countPoints(option));  // visible before drawing, so sizes are right
-    chart.resize();
+    const dom = chart.getDom();
+    if (chart.getWidth() !== dom.clientWidth || chart.getHeight() !== dom.clientHeight) chart.resize();
+    const t0 = performance.now();
     chart.setOption(option, true);
+    state.panels[def.id].ms = Math.round(performance.now() - t0);
+  }
+
+  function drawPanel(def) {
+    const option = buildOption(def);
+    setPanelState(def.id, Boolean(option), option ? countPoints(option) : 0);  // visible first: sizes are right
+    paint(def, option);
+  }
+
+  // Every panel: build all options, show or hide all panels at once (one layout), then paint.
+  function drawAll() {
+    const defs = SECTIONS.flatMap((s) => s.panels);
+    const options = defs.map(buildOption);
+    defs.forEach((def, i) => setPanelState(def.id, Boolean(options[i]), options[i] ? countPoints(options[i]) : 0));
+    defs.forEach((def, i) => paint(def, options[i]));
   }
 
   function drawNightPicker() {
@@ -585,15 +607,15 @@
 
   function drawTrack(track) {
     const chart = state.charts.gps;
-    const option = gpsTrack(track);
-    if (!option) {
+    if (!track || !track.lat || !track.lat.length) {
       chart.clear();
       setPanelState('gps', false);
       return;
     }
-    setPanelState('gps', true, track.lat.length);
+    const items = state.payload.panels.workouts.items || [];
+    setPanelState('gps', true, track.lat.length);  // visible first: the aspect ratio needs its size
     chart.resize();
-    chart.setOption(gpsTrack(track), true);
+    chart.setOption(gpsTrack(track, items.find((it) => it.id === track.id)), true);
   }
 
   function drawStats() {
@@ -628,7 +650,7 @@
     state.range = payload.range;
     drawStats();
     drawNightPicker();
-    for (const def of SECTIONS.flatMap((s) => s.panels)) drawPanel(def);
+    drawAll();
     drawWorkouts();
     const r = payload.range;
     document.getElementById('subtitle').textContent =
@@ -660,9 +682,11 @@
     const controller = new AbortController();
     pending = controller;
     setStatus('Loading…');
-    const q = new URLSearchParams(Object.assign({tz: TZ}, params));
+    const q = new URLSearchParams(Object.assign({}, params, {tz: TZ}));
+    const early = window.fsFirst;  // the request the page started before the libraries loaded
+    window.fsFirst = null;
     try {
-      const res = await fetch(`api/data?${q}`, {signal: controller.signal});
+      const res = await (early && early.key === q.toString() ? early.response : fetch(`api/data?${q}`, {signal: controller.signal}));
       const body = await res.json();
       if (!res.ok) throw new Error(body.error || res.statusText);
       if (pending !== controller) return;
