@@ -111,3 +111,17 @@ def test_serves_on_loopback_until_interrupted(demo_db: tuple[Path, DemoSummary])
             proc.wait(5)
     assert proc.returncode == 0
     assert "Traceback" not in proc.stderr.read()  # type: ignore[union-attr]
+
+
+def test_a_report_that_cannot_be_written_leaves_no_temporary_file(demo_db: tuple[Path, DemoSummary],
+                                                                   tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    db, _ = demo_db
+    target = tmp_path / "report.html"
+    target.mkdir()  # a directory where the file should go: the final rename fails, even for root
+    (target / "keep.txt").write_text("untouched")
+    assert main(["dashboard", "--db", str(db), "--out", str(target), "--range", "7d"]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write {target}" in err and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]  # no .report.html.*.tmp left
+    assert (target / "keep.txt").read_text() == "untouched"

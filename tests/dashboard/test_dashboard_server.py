@@ -74,3 +74,11 @@ def test_a_store_that_fails_is_a_503_without_secrets() -> None:
     assert "cannot reach InfluxDB" in response.json()["error"]
     assert "s3cret" not in response.text and "reader" not in response.text
     assert page.status_code == 200  # the page itself still loads and shows the error
+
+
+def test_requests_for_other_host_names_are_refused(live_server: LiveServer) -> None:
+    """DNS rebinding: a page on evil.example resolving to 127.0.0.1 must not read the data."""
+    rebound = httpx.get(live_server.url + "api/data", params={"range": "7d"}, headers={"Host": "evil.example:8765"})
+    assert rebound.status_code == 400 and "panels" not in rebound.text
+    local = httpx.get(live_server.url + "api/meta", headers={"Host": "localhost"})
+    assert local.status_code == 200

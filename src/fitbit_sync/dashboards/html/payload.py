@@ -147,7 +147,7 @@ def _heart_rate(source: DashboardSource, w: Window) -> JSON:
     series = source.series("HeartRate_Intraday", "value", w.start_ms, w.end_ms, bucket, ("mean", "min", "max"))
     out = _series_json(series)
     latest = source.latest("HR Zone Thresholds", tuple(DEFAULT_ZONES), w.end_ms)
-    thresholds = dict(DEFAULT_ZONES)
+    thresholds: dict[str, float] = dict(DEFAULT_ZONES)
     out["zones_source"] = "default"
     if latest and all(isinstance(latest[1].get(k), int | float) for k in ("moderateMin", "vigorousMin", "peakMin")):
         thresholds.update({k: v for k, v in latest[1].items() if isinstance(v, int | float)})
@@ -227,12 +227,17 @@ def _sleep(source: DashboardSource, w: Window) -> tuple[JSON, JSON, JSON]:
     return stages, {"nights": hypnograms}, regularity
 
 
+def _minutes(row: DailyRow) -> float:
+    value = row.values.get("asleep")
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
 def _one_per_date(rows: list[DailyRow]) -> list[DailyRow]:
     """The longest sleep per date (two main sleeps in one day happen with naps marked main)."""
     best: dict[str, DailyRow] = {}
     for r in rows:
         current = best.get(r.date)
-        if current is None or (r.values.get("asleep") or 0) > (current.values.get("asleep") or 0):
+        if current is None or _minutes(r) > _minutes(current):
             best[r.date] = r
     return [best[d] for d in sorted(best)]
 

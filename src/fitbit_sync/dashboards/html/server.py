@@ -3,7 +3,8 @@
 ``GET /`` is the page, ``/static/...`` its assets (package data), ``/api/data`` one view's payload
 (``range=30d``, ``from``/``to`` dates, or ``start``/``end`` in ms; ``tz``), ``/api/gps`` one
 workout's track and ``/api/meta`` the data's bounds. Bad parameters are a 400 with a one-line
-``{"error": ...}``; a store that fails is a 503. Responses are gzipped.
+``{"error": ...}``; a store that fails is a 503. Responses are gzipped; requests naming another
+host than 127.0.0.1 or localhost are refused (DNS rebinding).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
@@ -111,5 +113,9 @@ def create_app(source: DashboardSource, *, default_tz: str, default_range: str =
             Route("/api/meta", api(meta)),
             Mount("/static", static, name="static"),
         ],
-        middleware=[Middleware(GZipMiddleware, minimum_size=1024)],
+        middleware=[
+            # only loopback names: a web page elsewhere cannot reach your data by DNS rebinding
+            Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost", "[::1]"]),
+            Middleware(GZipMiddleware, minimum_size=1024),
+        ],
     )
