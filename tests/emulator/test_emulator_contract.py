@@ -129,8 +129,10 @@ def test_list_and_reconcile_bodies_validate(api: InProcessClient, state: Emulato
     days = _interesting_days(gen)
     seen_types: set[str] = set()
     for spec in TYPES.values():
-        for op, method_id in ((LIST, "health.users.dataTypes.dataPoints.list"),
-                              (RECONCILE, "health.users.dataTypes.dataPoints.reconcile")):  # fmt: skip
+        for op, method_id in (
+            (LIST, "health.users.dataTypes.dataPoints.list"),
+            (RECONCILE, "health.users.dataTypes.dataPoints.reconcile"),
+        ):
             if op not in spec.ops or spec.path_id in ("food", "food-measurement-unit"):
                 continue
             suffix = "" if op == LIST else ":reconcile"

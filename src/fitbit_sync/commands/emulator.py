@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 
 import typer
@@ -71,4 +72,5 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"  client id {config.client_id}, client secret {config.client_secret}")
         typer.echo(f"  data {config.first_day} .. {config.last_day}, seed {seed}, quota {quota}/min per user")
         typer.echo(f"  admin: {base}/_emulator/stats, {base}/_emulator/control")
+        sys.stdout.flush()
         serve_forever(config, host, port, log_level)

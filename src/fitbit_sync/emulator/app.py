@@ -14,6 +14,7 @@ URL layout (``{base}`` is e.g. ``http://127.0.0.1:8765``):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -116,10 +117,9 @@ async def hang(seconds: float, receive: Receive) -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
 
-    try:
+    # CancelledError: the server is shutting down while we hang.
+    with contextlib.suppress(TimeoutError, asyncio.CancelledError):
         await asyncio.wait_for(disconnected(), timeout=seconds)
-    except (TimeoutError, asyncio.CancelledError):  # cancelled: the server is shutting down
-        pass
 
 
 class EmulatorMiddleware:

@@ -76,6 +76,11 @@ class Filter:
         self.text = text
         self.matches: Callable[[Rec], bool] = _compile(expr) if expr is not None else (lambda rec: True)
 
+    def covers_day(self, day_days: int, t0: int, t1: int) -> bool:
+        """True if every record owned by the civil day (days since epoch ``day_days``, physical
+        ``[t0, t1)``) matches, so callers can skip testing records one by one."""
+        return self.expr is None or _covers(self.expr, day_days, t0, t1)
+
     def day_range(self, timeline: Timeline) -> tuple[date | None, date | None]:
         """Inclusive bounds on the civil days that can hold matching records (None: open)."""
         if self.expr is None:
@@ -274,6 +279,19 @@ def _bounds(expr: Expr, timeline: Timeline) -> tuple[int | None, int | None]:
     lo = None if any(b[0] is None for b in bounds) else min(b[0] for b in bounds if b[0] is not None)
     hi = None if any(b[1] is None for b in bounds) else max(b[1] for b in bounds if b[1] is not None)
     return lo, hi
+
+
+def _covers(expr: Expr, day_days: int, t0: int, t1: int) -> bool:
+    if isinstance(expr, Comparison):
+        if expr.end:
+            return False  # records are owned by their start (sleep, keyed by its end, is small anyway)
+        if expr.civil:
+            lo, hi = day_days * DAY, (day_days + 1) * DAY
+        else:
+            lo, hi = t0, t1
+        return lo >= expr.value if expr.op == ">=" else hi <= expr.value
+    results = [_covers(p, day_days, t0, t1) for p in expr.parts]
+    return all(results) if expr.op == "AND" else any(results)
 
 
 def _check_ranges(expr: Expr) -> None:

@@ -71,9 +71,9 @@ def build_light(g: Generator, day: date) -> dict[str, list[Record]]:
     bundle = g.sleep_bundle(day)
     following = g.sleep_bundle(day + timedelta(days=1))
 
-    for index, session in enumerate(bundle.sessions):
-        if session.recorded:
-            out["sleep"].append((session.start, session.end, off(session.start), off(session.end), index, session))
+    for index, sleep in enumerate(bundle.sessions):
+        if sleep.recorded:
+            out["sleep"].append((sleep.start, sleep.end, off(sleep.start), off(sleep.end), index, sleep))
     for source in (bundle, following):
         for t, v in source.hrv:
             if plan.t0 <= t < plan.t1:
@@ -204,7 +204,7 @@ def _fitness_level(vo2: float, age: int) -> str:
     return "EXCELLENT"
 
 
-def build_heavy(g: Generator, day: date) -> dict[str, list[Record]]:
+def build_heavy(g: Generator, day: date) -> HeavyDay | dict[str, list[Record]]:
     plan = g.plan(day)
     out: dict[str, list[Record]] = {name: [] for name in HEAVY_TYPES}
     if not plan.worn:
@@ -227,8 +227,8 @@ def build_heavy(g: Generator, day: date) -> dict[str, list[Record]]:
 
     stage: list[str | None] = [None] * n
     following = g.sleep_bundle(day + timedelta(days=1))
-    for session in [*g.sleep_bundle(day).sessions, *following.sessions[:1]]:
-        for a, b, kind in session.stages:
+    for sleep in [*g.sleep_bundle(day).sessions, *following.sessions[:1]]:
+        for a, b, kind in sleep.stages:
             lo = max(0, (a - t0 + MINUTE - 1) // MINUTE)
             hi = min(n, (b - t0 + MINUTE - 1) // MINUTE)
             for i in range(lo, hi):
@@ -317,9 +317,9 @@ def build_heavy(g: Generator, day: date) -> dict[str, list[Record]]:
             level = float(samples[-1])
             minute_zone[i] = zone_of(sum(samples) / len(samples))
             continue
-        kind = stage[i]
-        if kind is not None:
-            goal = rest + STAGE_HR[kind]
+        stage_kind = stage[i]
+        if stage_kind is not None:
+            goal = rest + STAGE_HR[stage_kind]
         else:
             local_hour = ((t + o) % 86400) / 3600.0
             goal = rest + 11.0 + 3.0 * math.sin(2 * math.pi * (local_hour - 9.0) / 24.0) + steps[i] * 0.32
@@ -344,40 +344,72 @@ def build_heavy(g: Generator, day: date) -> dict[str, list[Record]]:
             minute_zone[i] = zone_of(sum([c[5] for c in chunk]) / (2 * len(chunk)))
     out["heart-rate"] = hr_recs
 
-    cum_gain = 0
-    o_steps, o_dist, o_floors, o_alt = out["steps"], out["distance"], out["floors"], out["altitude"]
-    o_active, o_total = out["active-energy-burned"], out["total-calories"]
-    o_am, o_azm, o_tz, o_cz = (
-        out["active-minutes"],
-        out["active-zone-minutes"],
-        out["time-in-heart-rate-zone"],
-        out["calories-in-heart-rate-zone"],
-    )
-    for i in range(n):
-        if not worn[i]:
-            continue
-        t = t0 + i * MINUTE
-        o, oe = offs[i], offs[i + 1]
-        floors = (cum_gain + gain[i]) // FLOOR_MM - cum_gain // FLOOR_MM
-        cum_gain += gain[i]
-        o_steps.append((t, t + MINUTE, o, oe, 0, steps[i]))
-        o_dist.append((t, t + MINUTE, o, oe, 0, dist[i]))
-        o_floors.append((t, t + MINUTE, o, oe, 0, floors))
-        o_alt.append((t, t + MINUTE, o, oe, 0, gain[i]))
-        o_active.append((t, t + MINUTE, o, oe, 0, active[i]))
-        total_kcal = bmr + active[i]
-        o_total.append((t, t + MINUTE, o, oe, 0, total_kcal))
-        m10 = met10[i]
-        level_code = 3 if m10 >= 60 else (2 if m10 >= 30 else (1 if m10 >= 15 else 0))
-        if level_code:
-            o_am.append((t, t + MINUTE, o, oe, 0, level_code))
-        z = minute_zone[i]
-        if z:
-            o_tz.append((t, t + MINUTE, o, oe, 0, z))
-            o_cz.append((t, t + MINUTE, o, oe, 0, (z, total_kcal)))
-            if z >= 2:
-                o_azm.append((t, t + MINUTE, o, oe, 0, z))
-    return out
+    return HeavyDay(out, t0, worn, offs, steps, dist, gain, active, met10, minute_zone, bmr)
+
+
+class HeavyDay:
+    """A day's per-minute model and heart rate; the per-minute record lists are built on first use."""
+
+    def __init__(
+        self,
+        out: dict[str, list[Record]],
+        t0: int,
+        worn: list[bool],
+        offs: list[int],
+        steps: list[int],
+        dist: list[int],
+        gain: list[int],
+        active: list[int],
+        met10: list[int],
+        minute_zone: list[int],
+        bmr: int,
+    ) -> None:
+        self._out = out
+        self._minutes: tuple[Any, ...] | None = (t0, worn, offs, steps, dist, gain, active, met10, minute_zone, bmr)
+
+    def __getitem__(self, data_type: str) -> list[Record]:
+        if data_type != "heart-rate" and self._minutes is not None:
+            self._build_minutes()
+        return self._out[data_type]
+
+    def _build_minutes(self) -> None:
+        assert self._minutes is not None
+        t0, worn, offs, steps, dist, gain, active, met10, minute_zone, bmr = self._minutes
+        self._minutes = None
+        out = self._out
+        cum_gain = 0
+        o_steps, o_dist, o_floors, o_alt = out["steps"], out["distance"], out["floors"], out["altitude"]
+        o_active, o_total = out["active-energy-burned"], out["total-calories"]
+        o_am, o_azm, o_tz, o_cz = (
+            out["active-minutes"],
+            out["active-zone-minutes"],
+            out["time-in-heart-rate-zone"],
+            out["calories-in-heart-rate-zone"],
+        )
+        for i in range(len(worn)):
+            if not worn[i]:
+                continue
+            t = t0 + i * MINUTE
+            o, oe = offs[i], offs[i + 1]
+            floors = (cum_gain + gain[i]) // FLOOR_MM - cum_gain // FLOOR_MM
+            cum_gain += gain[i]
+            o_steps.append((t, t + MINUTE, o, oe, 0, steps[i]))
+            o_dist.append((t, t + MINUTE, o, oe, 0, dist[i]))
+            o_floors.append((t, t + MINUTE, o, oe, 0, floors))
+            o_alt.append((t, t + MINUTE, o, oe, 0, gain[i]))
+            o_active.append((t, t + MINUTE, o, oe, 0, active[i]))
+            total_kcal = bmr + active[i]
+            o_total.append((t, t + MINUTE, o, oe, 0, total_kcal))
+            m10 = met10[i]
+            level_code = 3 if m10 >= 60 else (2 if m10 >= 30 else (1 if m10 >= 15 else 0))
+            if level_code:
+                o_am.append((t, t + MINUTE, o, oe, 0, level_code))
+            z = minute_zone[i]
+            if z:
+                o_tz.append((t, t + MINUTE, o, oe, 0, z))
+                o_cz.append((t, t + MINUTE, o, oe, 0, (z, total_kcal)))
+                if z >= 2:
+                    o_azm.append((t, t + MINUTE, o, oe, 0, z))
 
 
 def azm_value(zone: int) -> int:

@@ -527,29 +527,36 @@ def fragment(data_type: str, json_key: str, rec: Record, g: Generator, user_id: 
     return orjson.dumps(render(data_type, json_key, rec, g, user_id, reconciled)).decode()
 
 
+_SECONDS = [f"{s:02d}" for s in range(60)]
+# civil "time" tails for each second, after members (",") or none ("")
+_CIVIL_TAIL_AFTER = ["}}", *(f',"seconds":{s}}}}}' for s in range(1, 60))]
+_CIVIL_TAIL_ALONE = ["}}", *(f'"seconds":{s}}}}}' for s in range(1, 60))]
+# everything after civilTime, by payload (bpm << 1 | moving)
+_HR_TAIL = [
+    f'}},"beatsPerMinute":"{p >> 1}","metadata":{{"motionContext":"{"ACTIVE" if p & 1 else "SEDENTARY"}",'
+    f'"sensorLocation":"WRIST"}}}}}}'
+    for p in range(2 * 301)
+]
+
+
 def _hr_texts(recs: list[Record], head: str) -> list[str]:
     """Heart-rate points as JSON text; consecutive samples share the per-minute pieces."""
     out: list[str] = []
     append = out.append
-    last = None
-    ts_prefix = off_text = civ_prefix = ""
-    civ_sep = ""
+    last = last_o = None
+    pre = mid = ""
+    tails = _CIVIL_TAIL_ALONE
+    seconds, hr_tail = _SECONDS, _HR_TAIL
     for rec in recs:
-        t, o, p = rec[0], rec[2], rec[5]
+        t, o = rec[0], rec[2]
         minute, s = divmod(t, 60)
-        key = (minute, o)
-        if key != last:
-            last = key
-            ts_prefix = _minute_prefix(minute)
-            off_text = duration(o)
+        if minute != last or o != last_o:
+            last, last_o = minute, o
             civ_prefix, has = _civil_minute((t + o) // 60)
-            civ_sep = ',"seconds":' if has else '"seconds":'
-        civ = f"{civ_prefix}{civ_sep}{s}}}}}" if s else civ_prefix + "}}"
-        append(
-            f'{head}{{"sampleTime":{{"physicalTime":"{ts_prefix}{s:02d}Z","utcOffset":"{off_text}",'
-            f'"civilTime":{civ}}},"beatsPerMinute":"{p >> 1}","metadata":{{"motionContext":'
-            f'"{"ACTIVE" if p & 1 else "SEDENTARY"}","sensorLocation":"WRIST"}}}}}}'
-        )
+            pre = f'{head}{{"sampleTime":{{"physicalTime":"{_minute_prefix(minute)}'
+            mid = f'Z","utcOffset":"{duration(o)}","civilTime":{civ_prefix}'
+            tails = _CIVIL_TAIL_AFTER if has else _CIVIL_TAIL_ALONE
+        append(f"{pre}{seconds[s]}{mid}{tails[s]}{hr_tail[rec[5]]}")
     return out
 
 
