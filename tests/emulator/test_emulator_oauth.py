@@ -253,3 +253,15 @@ def test_oldest_refresh_token_is_revoked_past_the_cap(emulator_factory: Any) -> 
     assert refresh(server, first["refresh_token"]).status_code == 400
     assert refresh(server, second["refresh_token"]).status_code == 200
     assert refresh(server, third["refresh_token"]).status_code == 200
+
+
+def test_legacy_fitbit_endpoints_answer_410_over_http(emulator: EmulatorServer) -> None:
+    for method, url in [
+        ("POST", "/oauth2/token"),
+        ("GET", "/oauth2/authorize?client_id=ABC123&response_type=code"),
+        ("GET", "/1/user/-/activities/heart/date/today/1d/1sec.json"),
+        ("GET", "/1.2/user/-/sleep/date/2025-07-01.json"),
+    ]:
+        response = httpx.request(method, emulator.base_url + url)
+        assert response.status_code == 410, url
+        assert response.json()["success"] is False

@@ -19,14 +19,20 @@ class Stats:
         self.reset()
 
     def reset(self) -> None:
-        with getattr(self, "_lock", threading.Lock()):
+        with self._lock:
             self.total = 0
             self.by_status: dict[str, int] = {}
             self.by_method: dict[str, int] = {}
             self.by_type: dict[str, dict[str, int]] = {}
             self.faults: dict[str, int] = {}
             self.points_served = 0
-            self.log: deque[dict[str, Any]] = deque(maxlen=self._log_size)
+            self._log: deque[dict[str, Any]] = deque(maxlen=self._log_size)
+
+    @property
+    def log(self) -> list[dict[str, Any]]:
+        """The recent requests, oldest first (a copy: safe while the server keeps serving)."""
+        with self._lock:
+            return list(self._log)
 
     def record(
         self,
@@ -54,7 +60,7 @@ class Stats:
             if fault is not None:
                 self.faults[fault] = self.faults.get(fault, 0) + 1
             self.points_served += points
-            self.log.append(
+            self._log.append(
                 {
                     "time": time,
                     "method": http_method,
@@ -77,5 +83,5 @@ class Stats:
                 "by_type": {k: dict(v) for k, v in self.by_type.items()},
                 "faults": dict(self.faults),
                 "points_served": self.points_served,
-                "recent": list(self.log)[-log:] if log else [],
+                "recent": list(self._log)[-log:] if log else [],
             }

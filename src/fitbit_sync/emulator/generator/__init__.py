@@ -72,7 +72,7 @@ def _noise_tables(seed: int, count: int = 4096) -> tuple[list[tuple[int, ...]], 
     noise: list[float] = []
     ar = 0.0
     for _ in range(count * 12):
-        ar = 0.85 * ar + r.gauss(0.0, 1.1)
+        ar = 0.85 * ar + r.gauss(0.0, 0.8)
         noise.append(ar)
     return patterns, noise
 
