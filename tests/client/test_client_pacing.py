@@ -40,8 +40,10 @@ def test_at_most_limit_requests_in_any_window() -> None:
         pacer.acquire()
         sent.append(fake.clock())
     assert max_in_any_window(sent, 60.0) == 50
+    assert max_in_any_window(sent, pacer.window) == 50  # the 1 s slack is kept too
     # and it is not slower than it needs to be: 420 requests at 50/min need 8 full windows
-    assert sent[-1] - sent[0] == 8 * 60.0
+    assert sent[-1] - sent[0] == 8 * pacer.window
+    assert pacer.window == 61.0
     assert sent[:50] == [1000.0] * 50  # a fresh pacer lets a first burst through
 
 
@@ -50,7 +52,7 @@ def test_spaced_requests_never_wait() -> None:
     pacer = Pacer(5, clock=fake.clock, sleep=fake.sleep)
     for _ in range(100):
         pacer.acquire()
-        fake.now += 12.0
+        fake.now += 12.25  # 5 per 61.25 s: just under the limit, including the slack
     assert fake.sleeps == []
 
 

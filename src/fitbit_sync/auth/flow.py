@@ -88,8 +88,8 @@ def authorize(
     store: TokenStore | None = None,
     *,
     no_browser: bool = False,
-    open_browser: Callable[[str], object] = webbrowser.open,
-    prompt: Callable[[str], str] = input,
+    open_browser: Callable[[str], object] | None = None,
+    prompt: Callable[[str], str] | None = None,
     echo: Callable[[str], None] = print,
     timeout: float = BROWSER_TIMEOUT_S,
     oauth: OAuthClient | None = None,
@@ -98,6 +98,8 @@ def authorize(
     """Run the consent flow and store the tokens; returns them and any scopes the user withheld."""
     require_client(settings)
     store = store or TokenStore(settings.token_file)
+    open_browser = open_browser or webbrowser.open  # looked up now, so tests can replace them
+    prompt = prompt or input
     pkce, state = PkcePair.generate(), new_state()
 
     if no_browser:

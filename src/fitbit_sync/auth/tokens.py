@@ -322,9 +322,15 @@ class StoredTokenProvider:
             data = oauth.refresh(tokens.refresh_token.get_secret_value())
         except OAuthError as err:
             if err.error == "invalid_grant":
-                # remember it, so later runs fail fast with the same line instead of retrying
+                # remember it, so later runs (a restarted daemon) fail fast with the same line
+                # instead of asking Google again: no crash loop hammering the token endpoint
                 self.store.save(tokens.model_copy(update={"refresh_failed": "invalid_grant"}))
                 raise ReauthRequiredError(REAUTH_MESSAGE) from None
+            if err.error == "unauthorized_client":  # the token belongs to another OAuth client
+                raise ReauthRequiredError(
+                    f"Google refused to refresh this token for FITBIT_SYNC_CLIENT_ID (unauthorized_client): "
+                    f"{RUN_AUTH}"
+                ) from None
             raise
         fresh = TokenSet.from_response(data, now=started, client_id=tokens.client_id or
                                        self._settings.client_id.strip(), previous=tokens)

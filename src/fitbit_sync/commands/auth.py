@@ -10,9 +10,9 @@ import typer
 from fitbit_sync import catalog
 from fitbit_sync.auth.flow import authorize, short_scope
 from fitbit_sync.auth.oauth import OAuthClient, require_client
-from fitbit_sync.auth.tokens import StoredTokenProvider, TokenSet, TokenStore
+from fitbit_sync.auth.tokens import StoredTokenProvider, TokenStore
 from fitbit_sync.config import Settings, load_settings
-from fitbit_sync.errors import ConfigError
+from fitbit_sync.errors import AuthRequiredError, ConfigError
 
 
 def _when(epoch: float) -> str:
@@ -31,13 +31,18 @@ def _in(seconds: float) -> str:
 
 def show_status(settings: Settings) -> None:
     require_client(settings)
-    tokens: TokenSet = StoredTokenProvider(settings).tokens()
+    store = TokenStore(settings.token_file)
+    tokens = store.load()
+    if tokens is None:
+        raise AuthRequiredError(f"no Google token yet ({store.path} does not exist): run `fitbit-sync auth`")
     now = time.time()
-    typer.echo(f"token file:      {settings.token_file}")
+    typer.echo(f"token file:      {store.path}")
     typer.echo(f"obtained:        {_when(tokens.obtained_at)}")
     typer.echo(f"access token:    expires {_when(tokens.expires_at)} ({_in(tokens.expires_at - now)}; "
                "refreshed automatically)")
-    if tokens.refresh_token_expires_at is not None:
+    if tokens.refresh_failed:
+        typer.echo(f"refresh token:   refused by Google ({tokens.refresh_failed})")
+    elif tokens.refresh_token_expires_at is not None:
         left = tokens.refresh_token_expires_at - now
         typer.echo(f"refresh token:   expires {_when(tokens.refresh_token_expires_at)} ({_in(left)}): the OAuth "
                    "app is in Testing; publish it and run `fitbit-sync auth` for a lasting token")
@@ -49,6 +54,8 @@ def show_status(settings: Settings) -> None:
     if missing:
         typer.echo(f"missing scopes:  {', '.join(missing)} (data needing them is skipped; run "
                    "`fitbit-sync auth` and allow all)")
+    # the same checks a sync makes (refused refresh token, token of another client): same exit code
+    StoredTokenProvider(settings, store).tokens()
 
 
 def revoke(settings: Settings) -> None:

@@ -24,6 +24,7 @@ import httpx
 import orjson
 
 from fitbit_sync import __version__
+from fitbit_sync.auth.legacy import check_settings
 from fitbit_sync.auth.tokens import TokenProvider
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import SourceError
@@ -64,6 +65,7 @@ class HealthApiClient:
         pacer: Pacer | None = None,
         policy: RetryPolicy | None = None,
     ) -> None:
+        check_settings(settings)  # api.fitbit.com and friends: the one-line 410 message
         self._tokens = tokens
         self._sleep = sleep
         self.pacer = pacer or Pacer(settings.quota_per_minute, clock=clock, sleep=sleep)
