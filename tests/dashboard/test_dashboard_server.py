@@ -82,3 +82,14 @@ def test_requests_for_other_host_names_are_refused(live_server: LiveServer) -> N
     assert rebound.status_code == 400 and "panels" not in rebound.text
     local = httpx.get(live_server.url + "api/meta", headers={"Host": "localhost"})
     assert local.status_code == 200
+
+
+def test_the_view_prebuilt_when_the_page_loads_is_the_one_asked_for(live_server: LiveServer) -> None:
+    with httpx.Client(base_url=live_server.url) as client:
+        assert client.get("/").status_code == 200  # starts building range=30d in the default zone
+        other_zone = client.get("/api/data", params={"range": "30d", "tz": "America/New_York"}).json()
+        assert other_zone["range"]["tz"] == "America/New_York"  # not the prebuilt one
+        prebuilt = client.get("/api/data", params={"range": "30d", "tz": TZ}).json()
+        fresh = client.get("/api/data", params={"range": "30d", "tz": TZ}).json()
+    assert prebuilt["range"] == fresh["range"] and prebuilt["range"]["tz"] == TZ
+    assert prebuilt["panels"] == fresh["panels"] and prebuilt["stats"] == fresh["stats"]

@@ -29,6 +29,7 @@ from fitbit_sync.dashboards.html.source import (
 )
 
 MAX_POINTS = 1500
+BATTERY_POINTS = 720  # a slow curve: half the points draw it just as well
 WEEKLY_AFTER_DAYS = 400  # daily bars become weekly means past this many days
 HEATMAP_WEEKS_AFTER_DAYS = 120  # heatmap columns become weeks past this many days
 HYPNOGRAM_NIGHTS = 7
@@ -186,7 +187,7 @@ def _weight(source: DashboardSource, w: Window) -> JSON:
 
 
 def _battery(source: DashboardSource, w: Window) -> JSON:
-    bucket = bucket_for(w.span_ms, MAX_POINTS, floor_ms=MINUTE)
+    bucket = bucket_for(w.span_ms, BATTERY_POINTS, floor_ms=MINUTE)
     return _series_json(source.series("DeviceBatteryLevel", "value", w.start_ms, w.end_ms, bucket, ("last",)), 0)
 
 

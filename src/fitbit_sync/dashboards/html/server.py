@@ -10,7 +10,9 @@ host than 127.0.0.1 or localhost are refused (DNS rebinding).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import orjson
@@ -42,14 +44,43 @@ def _error(message: str, status: int) -> JSONBody:
     return JSONBody({"error": message}, status_code=status)
 
 
-def _int(request: Request, name: str) -> int | None:
-    text = request.query_params.get(name)
+def _int(params: Mapping[str, str], name: str) -> int | None:
+    text = params.get(name)
     if text is None or text == "":
         return None
     try:
         return int(text)
     except ValueError:
         raise ValueError(f"{name} must be an integer (epoch milliseconds), not {text[:40]!r}") from None
+
+
+def _view_key(params: Mapping[str, str]) -> str:
+    return "&".join(f"{k}={params[k]}" for k in sorted(params) if k in ("range", "from", "to", "start", "end", "tz"))
+
+
+class _Prebuilt:
+    """Views started before they were asked for, handed once to the request that asks (10 s at most)."""
+
+    TTL_S = 10.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[str, tuple[float, Future[dict[str, Any]]]] = {}
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dashboard-prebuild")
+
+    def start(self, key: str, build: Callable[[], dict[str, Any]]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._items = {k: v for k, v in self._items.items() if now - v[0] < self.TTL_S}
+            if key not in self._items:
+                self._items[key] = (now, self._pool.submit(build))
+
+    def take(self, key: str) -> Future[dict[str, Any]] | None:
+        with self._lock:
+            item = self._items.pop(key, None)
+        if item is None or time.monotonic() - item[0] >= self.TTL_S:
+            return None
+        return item[1]
 
 
 def create_app(source: DashboardSource, *, default_tz: str, default_range: str = "30d",
@@ -59,18 +90,24 @@ def create_app(source: DashboardSource, *, default_tz: str, default_range: str =
     warm = getattr(source, "warm", None)
     warmed = threading.Event()
 
-    def view(request: Request) -> dict[str, Any]:
-        q = request.query_params
+    prebuilt = _Prebuilt()
+
+    def build_view(q: Mapping[str, str]) -> dict[str, Any]:
         tz = ranges.zone(q.get("tz") or default_tz)
         bounds = source.bounds(payload.ACTIVITY_MEASUREMENTS)
-        start, end = _int(request, "start"), _int(request, "end")
+        start, end = _int(q, "start"), _int(q, "end")
         if start is not None or end is not None:
             if start is None or end is None:
                 raise ValueError("start and end go together")
             window = ranges.explicit(start, end, tz)
         else:
             window = ranges.resolve(q.get("range"), bounds, tz, first=q.get("from"), last=q.get("to"))
-        data = payload.build(source, window, tracks="first", bounds=bounds)
+        return payload.build(source, window, tracks="first", bounds=bounds)
+
+    def view(request: Request) -> dict[str, Any]:
+        q = dict(request.query_params)
+        ready = prebuilt.take(_view_key(q))
+        data = ready.result() if ready is not None else build_view(q)
         if callable(warm) and not warmed.is_set():  # after the first view: it gets the CPU first
             warmed.set()
             warm()  # long ranges get fast once the background rollups are built
@@ -80,7 +117,7 @@ def create_app(source: DashboardSource, *, default_tz: str, default_range: str =
         activity_id = request.query_params.get("id", "")
         if not activity_id or len(activity_id) > MAX_ID:
             raise ValueError("id must name a workout")
-        start, end = _int(request, "start"), _int(request, "end")
+        start, end = _int(request.query_params, "start"), _int(request.query_params, "end")
         if start is None or end is None or end <= start or end - start > 2 * payload.DAY:
             raise ValueError("start and end must bound the workout (at most two days)")
         return payload.track_json(source.gps_track(activity_id, start, end, payload.TRACK_POINTS))
@@ -101,6 +138,10 @@ def create_app(source: DashboardSource, *, default_tz: str, default_range: str =
         return endpoint
 
     async def index(_request: Request) -> HTMLResponse:
+        # The page will ask for the default view at once: start building it while it loads
+        # (used when the browser's time zone is the default one, as on the machine you run it on).
+        default = {"range": default_range, "tz": default_tz}
+        prebuilt.start(_view_key(default), lambda: build_view(default))
         config = {"tz": None, "range": default_range, "source": source.name}
         return HTMLResponse(page.render(config, inline=False, title=title))
 
