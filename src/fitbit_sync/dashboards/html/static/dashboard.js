@@ -86,7 +86,7 @@
       min: range ? range.start : undefined, max: range ? range.end : undefined,
       axisLabel: Object.assign({}, axisCommon.axisLabel, {
         formatter: {
-          year: '{yyyy}', month: '{MMM}', day: '{d} {MMM}', hour: '{HH}:{mm}', minute: '{HH}:{mm}',
+          year: '{yyyy}', month: '{d} {MMM}', day: '{d} {MMM}', hour: '{HH}:{mm}', minute: '{HH}:{mm}',
           second: '{HH}:{mm}:{ss}', millisecond: '{HH}:{mm}:{ss}',
         },
       }),
