@@ -17,6 +17,7 @@ from fitbit_sync.errors import ExitCode, FitbitSyncError
 COMMAND_MODULES: list[str] = [
     "auth",
     "dashboard",
+    "import_",
     "export",
 ]
 

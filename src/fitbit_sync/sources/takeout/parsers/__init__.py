@@ -1,0 +1,1 @@
+"""Parsers per file family of the export; each is ``parse(entry, ctx) -> Iterator[Record]``."""
