@@ -105,3 +105,69 @@ def test_killed_for_longer_than_the_retries_then_replayed_on_the_next_start(tmp_
         assert len(again.spool) == 0
         again.close()
         assert_exactly(server, db, records)
+
+
+@pytest.mark.slow
+def test_a_real_backfill_survives_influxdb_being_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``fitbit-sync backfill`` from the emulator while influxd is SIGKILLed and restarted: the sync
+    finishes, and the database equals the one a clean backfill of the same days produces."""
+    from datetime import UTC, date, datetime
+
+    from fitbit_sync.auth.tokens import TokenSet, TokenStore
+    from fitbit_sync.cli import main
+    from fitbit_sync.emulator.testing import start_emulator
+    from fitbit_sync.schema import MEASUREMENTS
+
+    with running_influx() as server, start_emulator(seed=7, start=date(2026, 4, 25), end=date(2026, 5, 31)) as emu:
+        clock = datetime(2026, 5, 3, 20, 0, tzinfo=UTC)
+        emu.state.set_clock(clock)  # it keeps running: compare only what lies before it
+        token_file = tmp_path / "token.json"
+        TokenStore(token_file).save(TokenSet.from_response(emu.issue_tokens(), now=time.time(),
+                                                           client_id=emu.client_id))
+        for name, value in {"CLIENT_ID": emu.client_id, "CLIENT_SECRET": emu.client_secret,
+                            "TOKEN_URL": emu.token_url, "API_BASE_URL": emu.base_url, "TOKEN_FILE": str(token_file),
+                            "STORE": "influxdb1", "INFLUXDB_URL": server.url}.items():
+            monkeypatch.setenv("FITBIT_SYNC_" + name, value)
+
+        def backfill(db: str, data_dir: Path) -> int:
+            monkeypatch.setenv("FITBIT_SYNC_INFLUXDB_DATABASE", db)
+            monkeypatch.setenv("FITBIT_SYNC_DATA_DIR", str(data_dir))
+            return main(["backfill", "--start", "2026-04-30", "--end", "2026-05-03"])
+
+        crashed, clean = server.new_database(), server.new_database()
+        killed = threading.Event()
+        killed_at: list[float] = []
+
+        def killer() -> None:  # once heart rate (the last, biggest stream) is arriving
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    series = server.query('SELECT count("value") FROM "HeartRate_Intraday"', crashed)
+                    count = series["results"][0].get("series", [{"values": [[0, 0]]}])[0]["values"][0][1]
+                except Exception:
+                    count = 0
+                if count >= 10_000:
+                    server.kill()
+                    killed_at.append(time.monotonic())
+                    killed.set()
+                    time.sleep(1.5)
+                    server.start()
+                    return
+                time.sleep(0.05)
+
+        thread = threading.Thread(target=killer)
+        thread.start()
+        assert backfill(crashed, tmp_path / "a") == 0
+        finished_at = time.monotonic()
+        thread.join()
+        assert killed.is_set() and killed_at[0] < finished_at, "influxd was not killed during the sync"
+        assert backfill(clean, tmp_path / "b") == 0
+
+        cutoff = int(clock.timestamp() * 1000)
+
+        def before_clock(db: str, name: str) -> list[dict[str, object]]:
+            return [p for p in server.points(db, name) if int(p["time"]) < cutoff]  # type: ignore[call-overload]
+
+        for name in MEASUREMENTS:
+            assert before_clock(crashed, name) == before_clock(clean, name), name
+        assert len(before_clock(crashed, "HeartRate_Intraday")) > 50_000

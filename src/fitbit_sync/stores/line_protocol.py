@@ -108,7 +108,7 @@ class MeasurementEncoder:
             if len(fields) != 1:
                 return general(record)
             value = fields.get(name)
-            if value.__class__ is not fast_class or (is_float and not isfinite(value)):
+            if value.__class__ is not fast_class or (is_float and not isfinite(value)):  # type: ignore[arg-type]
                 return general(record)
             if one_tag is not None:
                 tag_value = record.tags.get(one_tag)

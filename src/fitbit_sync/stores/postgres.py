@@ -77,7 +77,7 @@ class _Table:
         self.binary_row = self._binary_builder()
 
     def ddl(self) -> Any:
-        cols = [sql.SQL("time timestamptz NOT NULL")]
+        cols: list[Any] = [sql.SQL("time timestamptz NOT NULL")]
         if self.by_date:
             cols.append(sql.SQL("date date NOT NULL"))
         cols += [sql.SQL("{} text NOT NULL DEFAULT ''").format(ident(t)) for t in self.m.tags]
@@ -323,7 +323,8 @@ class PostgresStore:
         self._conn.execute(sql.SQL("TRUNCATE {}").format(stage))
         self._copy(stage, table, rows)
         fields = table.m.field_names
-        updates = [sql.SQL("{0} = coalesce(excluded.{0}, {1}.{0})").format(ident(f), table.name) for f in fields]
+        updates: list[Any] = [sql.SQL("{0} = coalesce(excluded.{0}, {1}.{0})").format(ident(f), table.name)
+                              for f in fields]
         if table.by_date:
             updates.append(sql.SQL("time = excluded.time"))
         self._conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO UPDATE SET {}").format(

@@ -7,6 +7,7 @@ one transaction; stores on a server (InfluxDB) keep them in a local state file i
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Sequence
 
 from fitbit_sync.stores.base import Coverage
@@ -72,32 +73,39 @@ def write_state(conn: sqlite3.Connection, key: str, value: str) -> None:
 
 
 class StateFile:
-    """Coverage and state in a standalone SQLite file, for stores that live on a server."""
+    """Coverage and state in a standalone SQLite file, for stores that live on a server. Usable
+    from several threads (the sync engine writes from its workers): calls are serialized."""
 
     def __init__(self, path: str) -> None:
-        self._conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         ensure_state_tables(self._conn)
 
     def add_coverage(self, coverage: Sequence[Coverage]) -> None:
         if not coverage:
             return
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            insert_coverage(self._conn, coverage)
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                insert_coverage(self._conn, coverage)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     def coverage(self, source: str, stream: str | None = None) -> list[Coverage]:
-        return read_coverage(self._conn, source, stream)
+        with self._lock:
+            return read_coverage(self._conn, source, stream)
 
     def get_state(self, key: str) -> str | None:
-        return read_state(self._conn, key)
+        with self._lock:
+            return read_state(self._conn, key)
 
     def set_state(self, key: str, value: str) -> None:
-        write_state(self._conn, key, value)
+        with self._lock:
+            write_state(self._conn, key, value)
 
     def close(self) -> None:
-        self._conn.close()
+        with self._lock:
+            self._conn.close()
