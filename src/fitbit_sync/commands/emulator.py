@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
     @app.command("emulator")
     def emulator(
         host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
-        port: int = typer.Option(8765, "--port", help="TCP port (0 picks a free one)."),
+        port: int = typer.Option(8099, "--port", help="TCP port (0 picks a free one)."),
         seed: int = typer.Option(1, "--seed", help="Seed of the synthetic history."),
         start: str | None = typer.Option(None, "--start", help="First day with data (default: end - 364 days)."),
         end: str | None = typer.Option(None, "--end", help="Last day with data (default: today, UTC)."),

@@ -1,6 +1,6 @@
 """The ASGI application: Google Health API v4 + Google OAuth on one host, plus admin routes.
 
-URL layout (``{base}`` is e.g. ``http://127.0.0.1:8765``):
+URL layout (``{base}`` is e.g. ``http://127.0.0.1:8099``):
 
 - ``{base}/v4/...``: the Health API (the client's API root is ``{base}/v4``)
 - ``{base}/o/oauth2/v2/auth``, ``{base}/token``, ``{base}/revoke``, ``{base}/tokeninfo``: OAuth

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-from fitbit_sync.emulator.generator.exercise import KCAL_SCALE, TCX_SPORT, ExerciseSession
+from fitbit_sync.emulator.generator.exercise import KCAL_SCALE, TCX_SPORT, ExerciseSession, route
 from fitbit_sync.emulator.generator.render import rfc3339
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ def build_tcx(session: ExerciseSession, g: Generator, *, partial_data: bool = Fa
         "<TriggerMethod>Manual</TriggerMethod>",
     ]
     if session.gps or partial_data:
+        latitude, longitude = route(session) if session.gps else (None, None)
         out.append("<Track>")
         cumulative = session.cumulative_mm
         for s, bpm in enumerate(session.hr):
@@ -53,8 +54,8 @@ def build_tcx(session: ExerciseSession, g: Generator, *, partial_data: bool = Fa
             point = [f"<Trackpoint><Time>{_ms(t)}</Time>"]
             if session.gps:
                 point.append(
-                    f"<Position><LatitudeDegrees>{session.latitude[s]:.7f}</LatitudeDegrees>"
-                    f"<LongitudeDegrees>{session.longitude[s]:.7f}</LongitudeDegrees></Position>"
+                    f"<Position><LatitudeDegrees>{latitude[s]:.7f}</LatitudeDegrees>"  # type: ignore[index]
+                    f"<LongitudeDegrees>{longitude[s]:.7f}</LongitudeDegrees></Position>"  # type: ignore[index]
                     f"<AltitudeMeters>{session.altitude_mm[s] / 1000:.3f}</AltitudeMeters>"
                 )
             if s < len(cumulative):

@@ -87,10 +87,12 @@ class Generator:
         self.person: Person = make_person(config.seed, config.health_user_id, config.legacy_user_id)
         self.bmr_per_minute = round(self.person.bmr_kcal / 1440 * KCAL_SCALE)
         self._lock = threading.RLock()
+        # Bounded caches: a multi-year sweep never holds the history (plans ~1 kB, light days
+        # ~0.1 MB, heavy days ~3 MB each).
         self._plans = _LRU(8192)
-        self._sleep = _LRU(2048)
-        self._exercise = _LRU(1024)
-        self._light = _LRU(2048)
+        self._sleep = _LRU(128)
+        self._exercise = _LRU(128)
+        self._light = _LRU(256)
         self._heavy = _LRU(config.cache_days)
         self.hr_noise = _noise_tables(config.seed)
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 import random
+from array import array
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import accumulate, pairwise
 
 from fitbit_sync.emulator.generator.plan import DayPlan, ExercisePlan
 from fitbit_sync.emulator.generator.rng import rng
@@ -62,15 +64,18 @@ class ExerciseSession:
     gps: bool
     recording_method: str
     pause: tuple[int, int] | None
-    hr: list[int]  # one per second
+    # Per-second series are compact arrays: a cached hour-long GPS workout stays under 100 kB.
+    hr: array[int]  # one per second
     steps: list[int]  # per minute
     distance_mm: list[int]  # per minute
     active_kcal: list[int]  # per minute, in 1/256 kcal
     altitude_gain_mm: list[int]  # per minute
-    cumulative_mm: list[int] = field(default_factory=list)  # per second
-    altitude_mm: list[int] = field(default_factory=list)  # per second (GPS only)
-    latitude: list[float] = field(default_factory=list)
-    longitude: list[float] = field(default_factory=list)
+    cumulative_mm: array[int] = field(default_factory=lambda: array("q"))  # per second
+    altitude_mm: array[int] = field(default_factory=lambda: array("i"))  # per second (GPS only)
+    latitude: array[float] = field(default_factory=lambda: array("d"))  # filled by route()
+    longitude: array[float] = field(default_factory=lambda: array("d"))
+    speeds: array[float] = field(default_factory=lambda: array("f"))  # per second (GPS only)
+    route_seed: tuple[int, float, float] = (0, 0.0, 0.0)
     zone_seconds: tuple[int, int, int, int] = (0, 0, 0, 0)  # LIGHT, MODERATE, VIGOROUS, PEAK
     azm: int = 0
     run_vo2_max: float | None = None
@@ -105,52 +110,62 @@ def make_exercise(seed: int, plan: DayPlan, ex: ExercisePlan, weight_kg: float, 
         pause = (p0, p0 + r.randint(60, 180))
 
     rnd = r.random
+    start = ex.start
+    paused_from, paused_to = (pause[0] - start, pause[1] - start) if pause else (n, n)
     hr: list[int] = []
-    speeds: list[float] = []
+    append = hr.append
     level = rest + 0.2 * reserve
     noise = 0.0
+    cap, cool = max_hr + 3, n - 120
+    easy, rest_goal = rest + 0.45 * reserve, rest + 0.25 * reserve
+    kind = ex.kind
     for s in range(n):
-        t = ex.start + s
-        paused = pause is not None and pause[0] <= t < pause[1]
-        if ex.kind == "HIIT":
+        if paused_from <= s < paused_to:
+            goal = rest_goal
+        elif kind == "HIIT":
             goal = target + (0.18 * reserve if (s // 60) % 2 == 0 else -0.08 * reserve)
-        elif ex.kind == "STRENGTH_TRAINING":
+        elif kind == "STRENGTH_TRAINING":
             goal = target + 0.12 * reserve * math.sin(2 * math.pi * s / 180)
         else:
-            goal = target + 0.05 * s / 60
-        if paused:
-            goal = rest + 0.25 * reserve
-        if s > n - 120:
-            goal = min(goal, rest + 0.45 * reserve)
+            goal = target + 0.05 * s / 60  # cardiac drift
+        if s > cool and goal > easy:
+            goal = easy
         level += (goal - level) / 35.0
         noise = 0.94 * noise + (rnd() - 0.5) * 1.56
-        hr.append(max(40, min(max_hr + 3, round(level + noise))))
-        speeds.append(0.0 if paused else max(0.0, speed_mean * (1 + 0.06 * math.sin(s / 97.0)) + (rnd() - 0.5) * 0.17))
+        v = int(level + noise + 0.5)
+        append(40 if v < 40 else (cap if v > cap else v))
+    sin = math.sin
+    speeds = (
+        [
+            0.0
+            if paused_from <= s < paused_to
+            else max(0.0, speed_mean * (1 + 0.06 * sin(s / 97.0)) + (rnd() - 0.5) * 0.17)
+            for s in range(n)
+        ]
+        if speed_mean > 0
+        else [0.0] * n
+    )
 
     steps: list[int] = []
-    distance: list[int] = []
     active: list[int] = []
-    cumulative: list[int] = []
-    cum = 0.0
     for m in range(ex.minutes):
         seg = speeds[m * MINUTE : (m + 1) * MINUTE]
-        moving = sum(1 for v in seg if v > 0 or speed_mean == 0) / MINUTE
-        if pause is not None:
-            t_min = ex.start + m * MINUTE
-            overlap = max(0, min(pause[1], t_min + MINUTE) - max(pause[0], t_min))
-            moving = min(moving, 1 - overlap / MINUTE)
+        overlap = max(0, min(paused_to, (m + 1) * MINUTE) - max(paused_from, m * MINUTE))
+        moving = 1 - overlap / MINUTE
         steps.append(round(cadence * moving * r.uniform(0.97, 1.03)) if cadence else 0)
-        start_mm = int(cum)
-        if speed_mean > 0:
-            for v in seg:
-                cum += v * 1000.0
-                cumulative.append(int(cum))
-        else:
-            cum += steps[-1] * 450.0
-            cumulative.extend([int(cum)] * MINUTE)
-        distance.append(int(cum) - start_mm)
         met = met_ref * (sum(seg) / MINUTE / speed_mean if speed_mean > 0 else moving or 0.3)
         active.append(round(max(0.0, met - 1.0) * weight_kg * 3.5 / 200.0 * KCAL_SCALE))
+    if speed_mean > 0:
+        cumulative = [int(c) for c in accumulate(v * 1000.0 for v in speeds)]
+    else:  # steps-based estimate, spread over each minute's last second
+        cumulative = []
+        total = 0.0
+        for m_steps in steps:
+            total += m_steps * 450.0
+            cumulative.extend([int(total)] * MINUTE)
+    distance = [
+        cumulative[m * MINUTE + MINUTE - 1] - (cumulative[m * MINUTE - 1] if m else 0) for m in range(ex.minutes)
+    ]
 
     session = ExerciseSession(
         id=session_id(6, plan.day, ex.index, seed),
@@ -162,12 +177,12 @@ def make_exercise(seed: int, plan: DayPlan, ex: ExercisePlan, weight_kg: float, 
         gps=ex.gps,
         recording_method="PASSIVELY_MEASURED" if ex.kind == "WALKING" and not ex.gps else "ACTIVELY_MEASURED",
         pause=pause,
-        hr=hr,
+        hr=array("H", hr),
         steps=steps,
         distance_mm=distance,
         active_kcal=active,
         altitude_gain_mm=[0] * ex.minutes,
-        cumulative_mm=cumulative,
+        cumulative_mm=array("q", cumulative),
     )
     if ex.gps:
         _track(r, session, speeds, PLACES.get(place_zone, DEFAULT_PLACE))
@@ -181,34 +196,44 @@ def make_exercise(seed: int, plan: DayPlan, ex: ExercisePlan, weight_kg: float, 
     return session
 
 
-def mean_of(values: list[int]) -> float:
+def mean_of(values: list[int] | array[int]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
 def _track(r: random.Random, session: ExerciseSession, speeds: list[float], place: tuple[float, float, float]) -> None:
+    """Altitude (eager: it feeds the altitude stream) and the route (lazy: only TCX needs it)."""
     lat0, lon0, alt0 = place
+    phase1, phase2 = r.uniform(0, 6.28), r.uniform(0, 6.28)
+    sin, tau = math.sin, 2 * math.pi
+    alts = [
+        round((alt0 + 8.0 * sin(tau * s / 900 + phase1) + 2.5 * sin(tau * s / 170 + phase2)) * 1000)
+        for s in range(len(speeds))
+    ]
+    climbs = [0, *(b - a if b > a else 0 for a, b in pairwise(alts))]
+    session.altitude_gain_mm = [sum(climbs[m * MINUTE : (m + 1) * MINUTE]) for m in range(session.minutes)]
+    session.altitude_mm = array("i", alts)
+    session.route_seed = (r.randrange(2**32), lat0, lon0)
+    session.speeds = array("f", speeds)
+
+
+def route(session: ExerciseSession) -> tuple[array[float], array[float]]:
+    """Per-second latitude and longitude of a GPS workout: a loop from near the home place."""
+    if session.latitude:
+        return session.latitude, session.longitude
+    seed, lat0, lon0 = session.route_seed
+    r = random.Random(seed)
     lat = lat0 + r.uniform(-0.01, 0.01)
     lon = lon0 + r.uniform(-0.015, 0.015)
     heading = r.uniform(0, 2 * math.pi)
-    n = len(speeds)
+    n = len(session.speeds)
     turn = 2 * math.pi / max(n, 1) * r.choice((1, 1, 2))
-    phase1, phase2 = r.uniform(0, 6.28), r.uniform(0, 6.28)
-    rnd = r.random
-    lats, lons, alts = [], [], []
-    for s, v in enumerate(speeds):
+    rnd, cos, sin, radians = r.random, math.cos, math.sin, math.radians
+    lats, lons = array("d"), array("d")
+    for v in session.speeds:
         heading += turn + (rnd() - 0.5) * 0.035
-        lat += v * math.cos(heading) / 111_320.0
-        lon += v * math.sin(heading) / (111_320.0 * math.cos(math.radians(lat)))
+        lat += v * cos(heading) / 111_320.0
+        lon += v * sin(heading) / (111_320.0 * cos(radians(lat)))
         lats.append(lat)
         lons.append(lon)
-        alt = alt0 + 8.0 * math.sin(2 * math.pi * s / 900 + phase1) + 2.5 * math.sin(2 * math.pi * s / 170 + phase2)
-        alts.append(round(alt * 1000))
-    gains = []
-    for m in range(session.minutes):
-        gain = 0
-        for s in range(m * MINUTE, (m + 1) * MINUTE):
-            if s and alts[s] > alts[s - 1]:
-                gain += alts[s] - alts[s - 1]
-        gains.append(gain)
-    session.latitude, session.longitude, session.altitude_mm = lats, lons, alts
-    session.altitude_gain_mm = gains
+    session.latitude, session.longitude = lats, lons
+    return lats, lons

@@ -110,7 +110,8 @@ def make_sleep_bundle(seed: int, plan: DayPlan, previous_worn: bool) -> SleepBun
         spo2 = _spo2_samples(r, main, plan.spo2_pct)
         if not main.classic:
             hrv = _hrv_samples(r, main, plan.hrv_ms)
-            deep = [v[0] for t, v in hrv if _stage_at(main.stages, t) == "DEEP"]
+            kinds = _stages_at(main.stages, [t for t, _v in hrv])
+            deep = [v[0] for (_t, v), kind in zip(hrv, kinds, strict=True) if kind == "DEEP"]
             deep_rmssd = round(sum(deep) / len(deep), 1) if deep else None
         resp = _respiration(r, main, plan.breaths_per_minute)
     return SleepBundle(plan.day, sessions, hrv, spo2, resp, deep_rmssd)
@@ -183,6 +184,17 @@ def _short_awakenings(r: random.Random, stages: list[tuple[int, int, str]]) -> l
     return sorted(out)
 
 
+def _stages_at(stages: list[tuple[int, int, str]], times: range | list[int]) -> list[str | None]:
+    """Stage at each of the increasing instants ``times`` (one pass, not a search per instant)."""
+    out: list[str | None] = []
+    i = 0
+    for t in times:
+        while i < len(stages) and stages[i][1] <= t:
+            i += 1
+        out.append(stages[i][2] if i < len(stages) and stages[i][0] <= t else None)
+    return out
+
+
 def _stage_at(stages: list[tuple[int, int, str]], t: int) -> str | None:
     for a, b, kind in stages:
         if a <= t < b:
@@ -199,9 +211,8 @@ def _hrv_samples(
 ) -> list[tuple[int, tuple[float, float, float, float]]]:
     factor = {"DEEP": 1.15, "LIGHT": 1.0, "REM": 0.85}
     out = []
-    t = main.start - main.start % MINUTE + 5 * MINUTE
-    while t < main.end:
-        kind = _stage_at(main.stages, t)
+    times = range(main.start - main.start % MINUTE + 5 * MINUTE, main.end, 5 * MINUTE)
+    for t, kind in zip(times, _stages_at(main.stages, times), strict=True):
         if kind in factor:
             rmssd = max(5.0, min(190.0, hrv_ms * factor[kind] * r.uniform(0.85, 1.15)))
             rmssd = round(rmssd, 1)
@@ -209,17 +220,16 @@ def _hrv_samples(
             hf = round(rmssd * rmssd * r.uniform(0.35, 0.55), 1)
             lf = round(hf * r.uniform(0.9, 1.8), 1)
             out.append((t, (rmssd, sdnn, hf, lf)))
-        t += 5 * MINUTE
     return out
 
 
 def _spo2_samples(r: random.Random, main: SleepSession, mean: float) -> list[tuple[int, float]]:
     out = []
-    t = main.start - main.start % MINUTE + MINUTE
-    while t < main.end:
-        if _stage_at(main.stages, t) not in ("AWAKE", None):
-            out.append((t, round(min(100.0, max(88.0, r.gauss(mean, 0.9))), 1)))
-        t += MINUTE
+    times = range(main.start - main.start % MINUTE + MINUTE, main.end, MINUTE)
+    gauss = r.gauss
+    for t, kind in zip(times, _stages_at(main.stages, times), strict=True):
+        if kind is not None and kind != "AWAKE":
+            out.append((t, round(min(100.0, max(88.0, gauss(mean, 0.9))), 1)))
     return out
 
 
