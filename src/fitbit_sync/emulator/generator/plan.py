@@ -124,9 +124,11 @@ def make_plan(seed: int, person: Person, timeline: Timeline, day: date) -> DayPl
     busy: list[tuple[int, int]] = []
     nap = None
     if r.random() < 0.12:
-        nap_start = timeline.civil_to_instant(day, r.randint(13 * 60, 16 * 60 + 30) * MINUTE) + 30
-        nap = (nap_start, nap_start + r.randint(20, 80) * MINUTE)
-        busy.append(nap)
+        nap_start = _at(timeline, day, r.randint(13 * 60, 16 * 60 + 30) * MINUTE)
+        length = r.randint(20, 80) * MINUTE
+        if nap_start is not None:
+            nap = (nap_start + 30, nap_start + 30 + length)
+            busy.append(nap)
 
     exercises: list[ExercisePlan] = []
     n_ex = 0 if r.random() >= 0.45 else (2 if r.random() < 0.15 else 1)
@@ -138,7 +140,8 @@ def make_plan(seed: int, person: Person, timeline: Timeline, day: date) -> DayPl
             start_min = max(wake_min_local(timeline, day, wake) + 20, 7 * 60) + r.randint(0, 60)
         else:
             start_min = r.randint(17 * 60 + 15, 19 * 60 + 30)
-        start = timeline.civil_to_instant(day, start_min * MINUTE)
+        found = _at(timeline, day, start_min * MINUTE)
+        start = found if found is not None else t1
         plan_ex = ExercisePlan(len(exercises), kind, start, minutes, r.random() < gps_p)
         if plan_ex.end > t1 - 3 * HOUR or start < wake or _overlaps((start, plan_ex.end), busy):
             continue
@@ -147,10 +150,10 @@ def make_plan(seed: int, person: Person, timeline: Timeline, day: date) -> DayPl
 
     gaps: list[tuple[int, int]] = []
     if r.random() < 0.25:
-        gap_start = timeline.civil_to_instant(day, r.randint(10 * 60, 16 * 60) * MINUTE)
-        gap = (gap_start, gap_start + r.randint(30, 90) * MINUTE)
-        if not _overlaps(gap, busy):
-            gaps.append(gap)
+        gap_start = _at(timeline, day, r.randint(10 * 60, 16 * 60) * MINUTE)
+        gap_length = r.randint(30, 90) * MINUTE
+        if gap_start is not None and not _overlaps((gap_start, gap_start + gap_length), busy):
+            gaps.append((gap_start, gap_start + gap_length))
 
     weigh_in = None
     if r.random() < 0.55:
@@ -183,6 +186,12 @@ def make_plan(seed: int, person: Person, timeline: Timeline, day: date) -> DayPl
         weigh_in=weigh_in,
         zones=heart_rate_zones(rest, person.max_hr),
     )
+
+
+def _at(timeline: Timeline, day: date, local_seconds_of_day: int) -> int | None:
+    """The instant the wall clock shows that time, or None if the day skips it (flying east)."""
+    t = timeline.civil_to_instant(day, local_seconds_of_day)
+    return t if timeline.local_seconds(t) % 86400 == local_seconds_of_day else None
 
 
 def wake_min_local(timeline: Timeline, day: date, wake: int) -> int:
