@@ -20,6 +20,8 @@ from fitbit_sync.cli import main
 from fitbit_sync.emulator.testing import EmulatorServer
 from fitbit_sync.errors import ExitCode
 
+pytestmark = pytest.mark.reliability  # bad input, crashes, secrets
+
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     code = main(argv)

@@ -157,3 +157,12 @@ def test_corrupt_previous_file_is_kept_aside(emulator: EmulatorServer, token_fil
     result = authorize(settings_for(emulator, token_file), open_browser=browser, echo=lambda line: None, timeout=20)
     assert result.set_aside is not None and Path(result.set_aside).read_bytes() == b"{ not json"
     assert TokenStore(token_file).load() == result.tokens
+
+
+def test_closed_stdin_in_paste_mode(emulator: EmulatorServer, token_file: Path) -> None:
+    def closed(question: str) -> str:
+        raise EOFError
+
+    with pytest.raises(AuthRequiredError) as info:
+        authorize(settings_for(emulator, token_file), no_browser=True, echo=lambda line: None, prompt=closed)
+    assert "standard input is closed" in str(info.value)

@@ -68,6 +68,7 @@ def test_a_401_triggers_one_refresh(emulator: EmulatorServer, token_file: Path) 
     assert token_requests(emulator) == 1
 
 
+@pytest.mark.reliability
 def test_invalid_grant_is_reauth_required_and_does_not_loop(emulator: EmulatorServer, token_file: Path) -> None:
     seed_tokens(emulator, token_file, testing=True)
     settings = settings_for(emulator, token_file)
@@ -119,6 +120,7 @@ def _refresh_in_child(settings_json: str, secret: str, offset: float, barrier: m
         out.put(("error", f"{type(exc).__name__}: {exc}", -1))
 
 
+@pytest.mark.reliability
 def test_two_processes_refreshing_at_once_refresh_once(emulator: EmulatorServer, token_file: Path) -> None:
     seeded = seed_tokens(emulator, token_file)
     settings = settings_for(emulator, token_file)

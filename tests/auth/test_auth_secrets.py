@@ -18,8 +18,9 @@ from fitbit_sync.emulator.testing import EmulatorServer
 from fitbit_sync.errors import FitbitSyncError
 from fitbit_sync.sources.google_health.client import HealthApiClient
 
+pytestmark = pytest.mark.reliability  # bad input, crashes, secrets
 
-@pytest.mark.reliability
+
 def test_a_whole_session_leaks_no_secret(emulator: EmulatorServer, token_file: Path,
                                          monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
                                          capfd: pytest.CaptureFixture[str]) -> None:

@@ -19,6 +19,8 @@ from fitbit_sync.errors import ExitCode, LockedError
 
 NOW = 1_800_000_000.0
 
+pytestmark = pytest.mark.reliability  # bad input, crashes, secrets
+
 
 def make_tokens(access: str = "ya29.access-one", refresh: str | None = "1//refresh-one") -> TokenSet:
     data = {"access_token": access, "expires_in": 3599, "scope": "s1 s2", "token_type": "Bearer"}
@@ -155,9 +157,11 @@ def test_failure_inside_write_leaves_the_old_file_whole(tmp_path: Path, monkeypa
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
-    with pytest.raises(OSError):
+    with pytest.raises(TokenFileError) as info:
         store.save(make_tokens("ya29.new"))
     monkeypatch.undo()
+    assert "No space left on device" in str(info.value) and "unchanged" in str(info.value)
+    assert "ya29" not in str(info.value)
     assert store.path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["token.json"]  # the temp file was removed
     loaded = store.load()
@@ -211,3 +215,32 @@ def test_set_aside_keeps_the_unusable_file(tmp_path: Path) -> None:
     moved = store.set_aside()
     assert not store.path.exists()
     assert moved.read_bytes() == b"junk" and mode(moved) == 0o600
+
+
+def test_unwritable_places_give_one_line_errors(tmp_path: Path) -> None:
+    directory_in_the_way = TokenStore(tmp_path / "token.json")
+    directory_in_the_way.path.mkdir()
+    with pytest.raises(TokenFileError) as info:
+        directory_in_the_way.load()
+    assert "not a regular file" in str(info.value)
+    with pytest.raises(TokenFileError) as info:
+        directory_in_the_way.save(make_tokens())
+    assert "cannot write token file" in str(info.value)
+
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("x")
+    store = TokenStore(blocked / "token.json")
+    with pytest.raises(TokenFileError) as info:
+        store.save(make_tokens())
+    assert "cannot write token file" in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(TokenFileError) as info, store.lock():
+        pass
+    assert "lock file" in str(info.value)
+
+
+def test_a_symlinked_token_file_is_followed(tmp_path: Path) -> None:
+    real = TokenStore(tmp_path / "real.json")
+    real.save(make_tokens("ya29.linked"))
+    (tmp_path / "token.json").symlink_to(real.path)
+    loaded = TokenStore(tmp_path / "token.json").load()
+    assert loaded is not None and loaded.access_token.get_secret_value() == "ya29.linked"

@@ -75,6 +75,7 @@ def test_rollups_profile_settings_devices_tcx(client: HealthApiClient) -> None:
     assert tcx.lstrip().startswith("<?xml") and "</TrainingCenterDatabase>" in tcx
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("kind", ["http_429", "http_500", "http_503", "http_504", "reset", "truncate",
                                   "reset_mid_body", "malformed"])
 def test_injected_faults_are_retried(kind: str, emulator: EmulatorServer, client: HealthApiClient,
@@ -88,6 +89,7 @@ def test_injected_faults_are_retried(kind: str, emulator: EmulatorServer, client
     assert len(recorded_sleeps) == 2
 
 
+@pytest.mark.reliability
 def test_a_hanging_server_times_out_and_is_retried(emulator_factory: Callable[..., EmulatorServer],
                                                    tmp_path: Path) -> None:
     server = emulator_factory()
@@ -99,6 +101,7 @@ def test_a_hanging_server_times_out_and_is_retried(emulator_factory: Callable[..
         assert client.calls == {"identity": 1, "retry": 1}
 
 
+@pytest.mark.reliability
 def test_persistent_faults_give_up_with_one_line(emulator: EmulatorServer, client: HealthApiClient,
                                                  recorded_sleeps: list[float]) -> None:
     emulator.state.set_faults([{"kind": "http_503"}])

@@ -157,6 +157,7 @@ def test_iter_pages_stops_on_empty_token_and_survives_empty_pages() -> None:
     assert [p.get("dataPoints") for p in got] == [[], [1], [2]]
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize(
     "fault",
     [
@@ -172,6 +173,7 @@ def test_iter_pages_stops_on_empty_token_and_survives_empty_pages() -> None:
         httpx.Response(200, content=b'{"dataPoints": [{"steps": '),  # truncated
         httpx.Response(200, content=b"<html>proxy error</html>"),  # not JSON
         httpx.Response(200, content=b"[1, 2]"),  # JSON, not an object
+        httpx.Response(200, content=b"\x1f\x8b\x08\x00broken", headers={"Content-Encoding": "gzip"}),
     ],
     ids=lambda f: type(f).__name__ if isinstance(f, Exception) else f"{f.status_code}",
 )
@@ -202,6 +204,7 @@ def test_backoff_grows_exponentially_with_jitter() -> None:
         assert 0 <= delay <= min(client.policy.cap, client.policy.base * 2**n)
 
 
+@pytest.mark.reliability
 def test_gives_up_after_max_retries_with_one_line() -> None:
     script = Script([google_error(503, "UNAVAILABLE", "down")])
     client, sleeps, _ = make_client(script, max_retries=3)
@@ -250,6 +253,7 @@ def test_401_refreshes_once_then_succeeds() -> None:
     assert client.calls == {"list:steps": 1, "retry": 1}
 
 
+@pytest.mark.reliability
 def test_401_after_refresh_is_auth_required_not_a_loop() -> None:
     script = Script([google_error(401, "UNAUTHENTICATED", "bad token ya29.token-2")])
     client, _, tokens = make_client(script)
@@ -279,6 +283,7 @@ def test_410_is_the_legacy_api_line() -> None:
     assert "410 Gone" in str(info.value) and "README: Google Health API credentials" in str(info.value)
 
 
+@pytest.mark.reliability
 def test_error_text_never_carries_the_token() -> None:
     leak = google_error(400, "INVALID_ARGUMENT", "bad request with token ya29.token-1 in it")
     client, _, _ = make_client(Script([leak]))

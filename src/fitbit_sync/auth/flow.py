@@ -109,7 +109,14 @@ def authorize(
         echo(f"  {url}")
         echo(f"The browser then tries to load http://{LOOPBACK_HOST}:... and shows an error page: that is "
              "expected. Copy the whole address from its address bar and paste it here.")
-        callback = parse_callback(prompt("Redirect address: ").strip())
+        try:
+            pasted = prompt("Redirect address: ")
+        except EOFError:  # stdin closed: run without a terminal
+            raise AuthRequiredError(
+                "no redirect address was pasted (standard input is closed): run `fitbit-sync auth --no-browser` "
+                "in a terminal"
+            ) from None
+        callback = parse_callback(pasted.strip())
     else:
         with LoopbackServer(expected_state=state) as server:
             redirect_uri = server.redirect_uri

@@ -132,14 +132,19 @@ class TokenStore:
         """The stored tokens, or None when there is no file. Unsafe permissions, corrupt content,
         or a Fitbit token raise one-line errors and leave the file as it is."""
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            fd = os.open(self.path, os.O_RDONLY)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise TokenFileError(f"cannot read token file {self.path}: {exc.strerror}") from None
-        with os.fdopen(fd, "rb") as fh:
-            self._check_mode(os.fstat(fh.fileno()))
-            raw = fh.read()
+        try:
+            self._check_mode(os.fstat(fd))
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                raw = fh.read()
+        except OSError as exc:
+            raise TokenFileError(f"cannot read token file {self.path}: {exc.strerror}") from None
+        finally:
+            os.close(fd)
         return self._parse(raw)
 
     def _check_mode(self, st: os.stat_result) -> None:
@@ -175,7 +180,13 @@ class TokenStore:
     def save(self, tokens: TokenSet) -> None:
         """Atomically replace the file: temp file (0600) in the same directory, fsync, rename,
         fsync the directory. A crash at any point leaves the old file or the new one, whole."""
-        data = tokens.to_file_bytes()
+        try:
+            self._write(tokens.to_file_bytes())
+        except OSError as exc:
+            raise TokenFileError(f"cannot write token file {self.path}: {exc.strerror or type(exc).__name__}; "
+                                 "the previous file, if any, is unchanged") from None
+
+    def _write(self, data: bytes) -> None:
         directory = self.path.parent
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
@@ -194,14 +205,21 @@ class TokenStore:
         _fsync_dir(directory)
 
     def delete(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
+        try:
             self.path.unlink()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise TokenFileError(f"cannot delete token file {self.path}: {exc.strerror}") from None
         _fsync_dir(self.path.parent)
 
     def set_aside(self) -> Path:
         """Rename an unusable token file to ``<name>.bad-<timestamp>`` (kept, never deleted)."""
         target = self.path.with_name(f"{self.path.name}.bad-{time.strftime('%Y%m%dT%H%M%S')}")
-        os.replace(self.path, target)
+        try:
+            os.replace(self.path, target)
+        except OSError as exc:
+            raise TokenFileError(f"cannot move the unusable token file {self.path} aside: {exc.strerror}") from None
         with contextlib.suppress(OSError):
             os.chmod(target, 0o600)
         return target
@@ -211,16 +229,18 @@ class TokenStore:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the lock file beside the token file (across processes)."""
-        if self._lock is None:
-            self.lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._lock = filelock.FileLock(self.lock_path, timeout=self._lock_timeout, mode=0o600)
         try:
+            if self._lock is None:
+                self.lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                self._lock = filelock.FileLock(self.lock_path, timeout=self._lock_timeout, mode=0o600)
             self._lock.acquire()
-        except filelock.Timeout:
+        except filelock.Timeout:  # a TimeoutError, hence an OSError: first
             raise LockedError(
                 f"another fitbit-sync process holds the token lock {self.lock_path} "
                 f"(waited {self._lock_timeout:.0f} s)"
             ) from None
+        except OSError as exc:
+            raise TokenFileError(f"cannot create the token lock file {self.lock_path}: {exc.strerror}") from None
         try:
             yield
         finally:

@@ -28,7 +28,7 @@ class MalformedResponse(Exception):
 
 
 def is_retryable_exception(exc: BaseException) -> bool:
-    if isinstance(exc, MalformedResponse):
+    if isinstance(exc, MalformedResponse | httpx.DecodingError):  # e.g. a gzip body cut short
         return True
     return isinstance(exc, httpx.TransportError) and not isinstance(exc, _NOT_RETRYABLE)
 
