@@ -161,3 +161,17 @@ def test_fault_rule_parsing() -> None:
     for bad in ("explode", "http_503:x", "http_503:2", "a:b:c:d"):
         with pytest.raises(ValueError):
             FaultRule.parse(bad)
+
+
+def test_empty_pages_with_a_token(emulator: EmulatorServer, http: httpx.Client) -> None:
+    url = "/v4/users/me/dataTypes/steps/dataPoints"
+    flt = 'steps.interval.civil_start_time >= "2025-07-01" AND steps.interval.civil_start_time < "2025-07-03"'
+    plain = http.get(url, params={"filter": flt, "pageSize": 1000}).json()
+    emulator.state.set_faults([FaultRule("empty_page", count=2)])
+    first = http.get(url, params={"filter": flt, "pageSize": 1000}).json()
+    assert "dataPoints" not in first and first["nextPageToken"]
+    second = http.get(url, params={"filter": flt, "pageSize": 1000, "pageToken": first["nextPageToken"]}).json()
+    assert "dataPoints" not in second and second["nextPageToken"]
+    third = http.get(url, params={"filter": flt, "pageSize": 1000, "pageToken": second["nextPageToken"]}).json()
+    assert third["dataPoints"] == plain["dataPoints"]
+    assert http.get("/v4/users/me/identity").status_code == 200  # other methods are unaffected

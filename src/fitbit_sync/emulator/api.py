@@ -386,6 +386,10 @@ async def _list(call: Call, reconciled: bool) -> Response:
     size = _page_size(call.query.get("pageSize"), spec.list_page_default, spec.list_page_max)
     query = fingerprint(call.route.method_id, spec.path_id, flt.text, family)
     cursor = state.page_tokens.decode(query, call.query["pageToken"]) if call.query.get("pageToken") else None
+    if call.request.scope.get("emulator", {}).get("empty_page"):
+        # Fault: an empty page whose token resumes exactly where this request started.
+        resume = cursor if cursor is not None else [gen.last_day.toordinal(), 2**62, 0]
+        return _ok(f'{{"nextPageToken":"{state.page_tokens.encode(query, resume)}"}}'.encode())
 
     lo, hi = flt.day_range(state.timeline)
     first = max(lo or gen.first_day, gen.first_day)

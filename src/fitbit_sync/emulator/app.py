@@ -150,7 +150,9 @@ class EmulatorMiddleware:
         try:
             if delay:
                 await asyncio.sleep(delay)
-            if rule is None:
+            if rule is None or rule.kind == "empty_page":
+                if rule is not None:
+                    info["empty_page"] = True
                 await self.app(scope, receive, watch)
             elif rule.kind.startswith("http_"):
                 error = {

@@ -15,6 +15,8 @@ Kinds:
 - ``reset_mid_body``: headers promise the full body, half of it is sent, then the connection is
   aborted.
 - ``malformed``: 200 with a body that is not JSON (an HTML proxy page glued to half the JSON).
+- ``empty_page``: ``list``/``reconcile`` answer a page with no points but a ``nextPageToken``
+  that continues where the request started (seen live); other methods are served normally.
 
 Connection aborts need the real server (``server.py`` hands the transport to the app); under
 ``httpx.ASGITransport`` they surface as ``ConnectionResetError`` raised into the client.
@@ -45,6 +47,7 @@ FAULT_KINDS = (
     "truncate",
     "reset_mid_body",
     "malformed",
+    "empty_page",
 )
 DEFAULT_SECONDS = {"latency": 0.2, "hang": 30.0}
 ABORT_EXTENSION = "fitbit_sync.emulator.abort"
