@@ -446,3 +446,27 @@ def test_stats_count_calls_by_type_and_method(api: InProcessClient, state: Emula
     assert stats["total"] == 5 and stats["points_served"] >= 3 * 1440
     assert stats["recent"][-1]["path"] == "/v4/users/me/identity"
     assert api.request("DELETE", "/_emulator/stats").json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("type_id", "member"),
+    [
+        ("heart-rate", "sample_time.civil_time"),
+        ("steps", "interval.civil_start_time"),
+        ("exercise", "interval.civil_start_time"),
+        ("sleep", "interval.civil_end_time"),
+        ("weight", "sample_time.civil_time"),
+        ("daily-heart-rate-variability", "date"),
+        ("oxygen-saturation", "sample_time.civil_time"),
+    ],
+)
+def test_generator_points_are_exactly_what_list_serves(
+    api: InProcessClient, state: EmulatorState, type_id: str, member: str
+) -> None:
+    gen = state.generator
+    for day in (date(2025, 10, 26), date(2026, 2, 14)):  # a 25-hour and a 16-hour civil day
+        flt = day_filter(type_id.replace("-", "_"), member, day, day + timedelta(days=1))
+        points, _pages = page_through(api, DP.format(type_id), {"filter": flt, "pageSize": 10000})
+        assert points == gen.points(type_id, day)
+        reconciled, _pages = page_through(api, DP.format(type_id) + ":reconcile", {"filter": flt, "pageSize": 10000})
+        assert reconciled == gen.points(type_id, day, reconciled=True)
