@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,14 @@ def test_two_processes_refreshing_at_once_refresh_once(emulator: EmulatorServer,
     assert token_requests(emulator) == 1
     stored = TokenStore(token_file).load()
     assert stored is not None and stored.access_token.get_secret_value() in tokens
+
+
+def test_workers_hitting_401_together_refresh_once(emulator: EmulatorServer, token_file: Path) -> None:
+    seed_tokens(emulator, token_file)
+    with open_client(settings_for(emulator, token_file)) as client:
+        client.identity()
+        emulator.state.expire_access_tokens()
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda _: client.identity()["healthUserId"], range(8)))
+    assert len(set(results)) == 1
+    assert token_requests(emulator) == 1

@@ -253,6 +253,29 @@ def test_401_refreshes_once_then_succeeds() -> None:
     assert client.calls == {"list:steps": 1, "retry": 1}
 
 
+def test_401_for_a_token_another_worker_already_replaced_does_not_refresh_again() -> None:
+    class RefreshedElsewhere(FakeTokens):
+        calls = 0
+
+        def access_token(self) -> str:
+            token = super().access_token()
+            self.calls += 1
+            if self.calls == 1:
+                self.generation += 1  # another worker refreshed right after we took the token
+            return token
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.headers["Authorization"] == "Bearer ya29.token-1":
+            return google_error(401, "UNAUTHENTICATED", "expired")
+        return OK_PAGE
+
+    script = Script([answer])
+    client, _, tokens = make_client(script, tokens=RefreshedElsewhere())
+    client.list_data_points("steps", filter="f", page_size=10)
+    assert tokens.invalidations == 0
+    assert [r.headers["Authorization"] for r in script.requests] == ["Bearer ya29.token-1", "Bearer ya29.token-2"]
+
+
 @pytest.mark.reliability
 def test_401_after_refresh_is_auth_required_not_a_loop() -> None:
     script = Script([google_error(401, "UNAUTHENTICATED", "bad token ya29.token-2")])

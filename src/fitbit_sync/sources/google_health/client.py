@@ -196,7 +196,8 @@ class HealthApiClient:
                 if status == 401 and not refreshed:
                     refreshed = True  # one refresh per request, then it is a real refusal
                     log.info("%s: HTTP 401, refreshing the access token", call)
-                    self._tokens.invalidate()
+                    if self._tokens.access_token() == token:  # unless another worker just did
+                        self._tokens.invalidate()
                     continue
                 if response.is_success:
                     try:
