@@ -20,7 +20,7 @@ import statistics
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from fitbit_sync.emulator.generator.exercise import KCAL_SCALE, azm_for_zone
+from fitbit_sync.emulator.generator.exercise import KCAL_SCALE
 from fitbit_sync.emulator.generator.rng import rng
 from fitbit_sync.emulator.generator.sleep import STAGE_HR, session_id
 
@@ -412,7 +412,3 @@ class HeavyDay:
                 o_cz.append((t, t + MINUTE, o, oe, 0, (z, total_kcal)))
                 if z >= 2:
                     o_azm.append((t, t + MINUTE, o, oe, 0, z))
-
-
-def azm_value(zone: int) -> int:
-    return azm_for_zone(zone)
