@@ -18,6 +18,7 @@ COMMAND_MODULES: list[str] = [
     "auth",
     "dashboard",
     "import_",
+    "emulator",
     "export",
 ]
 
