@@ -139,3 +139,24 @@ def test_connection_problems_are_one_line_without_the_password(postgres_server: 
     with pytest.raises(ConfigError) as bad:
         open_store(load_settings(store="postgres", postgres_dsn="host=x password=p4ss = broken"))
     assert "p4ss" not in str(bad.value)
+
+
+def test_writes_and_state_from_several_threads(postgres_server: PostgresServer) -> None:
+    import threading
+
+    with open_pg(postgres_server, postgres_server.new_database()) as store:
+        def work(n: int) -> None:
+            for k in range(5):
+                store.write([Record("Steps_Intraday", (n * 1000 + k * 100 + i) * 60_000, {"value": i}, {"Device": "X"})
+                             for i in range(100)], [Coverage("google-health", f"s{n}", k, k + 1, 1)])
+                store.set_state(f"t{n}", str(k))
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        [stats] = store.measurement_stats()
+        assert stats.rows == 4 * 5 * 100
+        assert len(store.coverage("google-health")) == 20
+        assert [store.get_state(f"t{n}") for n in range(4)] == ["4"] * 4

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -49,6 +50,7 @@ class InfluxStore:
     ) -> None:
         self.api = api
         self.name = api.store_name
+        self._write_lock = threading.Lock()
         self.zone = zone or ZoneInfo("UTC")
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -62,17 +64,19 @@ class InfluxStore:
         )
 
     def write(self, records: Iterable[Record], coverage: Sequence[Coverage] = ()) -> int:
-        written = self.writer.write(records)
-        if coverage:
-            try:
-                self._state.add_coverage(coverage)
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot record coverage in the state file: {_reason(exc)}") from None
+        with self._write_lock:  # one write at a time: the spool's order is the write order
+            written = self.writer.write(records)
+            if coverage:
+                try:
+                    self._state.add_coverage(coverage)
+                except sqlite3.Error as exc:
+                    raise StoreError(f"cannot record coverage in the state file: {_reason(exc)}") from None
         return written
 
     def flush(self) -> int:
         """Replay the spool now (it is also replayed before every write); batches sent."""
-        return self.writer.replay_spool()
+        with self._write_lock:
+            return self.writer.replay_spool()
 
     def coverage(self, source: str, stream: str | None = None) -> list[Coverage]:
         return self._state.coverage(source, stream)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import struct
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from operator import attrgetter
@@ -205,6 +206,9 @@ class PostgresStore:
         self._tables = {name: _Table(schema, m) for name, m in MEASUREMENTS.items()}
         self._staged: set[str] = set()
         self.timescale = False
+        # one connection: calls from several threads (the engine's workers, the daemon) must not
+        # interleave inside each other's transactions
+        self._lock = threading.RLock()
         self._guard("creating the tables", self._create_schema)
 
     @property
@@ -375,7 +379,7 @@ class PostgresStore:
         end = _datetime(end_ms if end_ms is not None else MAX_MS - 86_400_000)
         n_tags = len(m.tags)
         try:
-            with self._conn.transaction(), self._conn.cursor(name="fitbit_sync_read") as cur:
+            with self._lock, self._conn.transaction(), self._conn.cursor(name="fitbit_sync_read") as cur:
                 cur.itersize = 10_000
                 cur.execute(query, (start, end))
                 for row in cur:
@@ -409,7 +413,8 @@ class PostgresStore:
 
     def _guard(self, what: str, action: Callable[[], Any]) -> Any:
         try:
-            return action()
+            with self._lock:
+                return action()
         except psycopg.Error as exc:
             raise StoreError(f"{self.where}: failed while {what}: {_reason(exc)}") from None
 
