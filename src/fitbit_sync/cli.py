@@ -17,6 +17,10 @@ from fitbit_sync.errors import ExitCode, FitbitSyncError
 COMMAND_MODULES: list[str] = [
     "auth",
     "dashboard",
+    "sync",
+    "status",
+    "daemon",
+    "demo",
     "import_",
     "emulator",
     "export",
@@ -61,9 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except Exception as exc:  # click usage errors arrive as ClickException subclasses
-        import click
-
-        if isinstance(exc, click.ClickException):
+        # click's, or the copy typer vendors as typer._click (typer >= 0.16): match by class name
+        if any(cls.__name__ == "ClickException" for cls in type(exc).__mro__):
             exc.show()
             return ExitCode.USAGE
         raise

@@ -200,3 +200,17 @@ def test_minimum_calls() -> None:
 def test_reversed_range_is_refused() -> None:
     with pytest.raises(ValueError):
         plan_range(STREAMS, date(2026, 2, 1), date(2026, 1, 1), {}, NOW, BERLIN)
+
+
+def test_long_list_gaps_split_into_parallel_parts_only_when_each_part_is_big() -> None:
+    hr, steps = STREAMS_BY_KEY["heart-rate"], STREAMS_BY_KEY["steps"]
+    year = plan_range([hr, steps], date(2025, 1, 1), date(2025, 12, 31), {}, NOW, BERLIN, parallel=4)
+    parts = by_stream(year)
+    assert len(parts["heart-rate"]) == 4  # ~630 pages: four parts, at most 3 extra partial pages
+    assert len(parts["steps"]) == 1  # ~53 pages: not worth a split (40 pages a part at least)
+    chunks = sorted(parts["heart-rate"], key=lambda r: r.start_ms)
+    assert chunks[0].start_ms == ms(2025, 1, 1) and chunks[-1].end_ms == ms(2026, 1, 1)
+    assert all(a.end_ms == b.start_ms for a, b in itertools.pairwise(chunks))
+    assert parts["heart-rate"][0].start_ms == chunks[-1].start_ms  # newest part first
+    short = plan_range([hr], date(2025, 1, 1), date(2025, 1, 10), {}, NOW, BERLIN, parallel=4)
+    assert len(short) == 1

@@ -14,7 +14,7 @@ refresh token and store failures stop everything at once.
 
 from __future__ import annotations
 
-import itertools
+import gc
 import logging
 import threading
 import time
@@ -39,6 +39,7 @@ from fitbit_sync.stores.base import Coverage, Store
 
 log = logging.getLogger(__name__)
 
+GC_OLDER_EVERY = 32  # pages between collections of the middle generation
 INTERRUPTED_MESSAGE = "interrupted; run the same command again to resume"
 
 
@@ -151,6 +152,11 @@ class Engine:
         ``Interrupted`` on Ctrl-C, and fatal errors (auth, store) as they are."""
         self.report = RunReport(planned=len(requests))
         started = time.monotonic()
+        # A page is ~10,000 points = ~200,000 short-lived, cycle-free objects (JSON, records); the
+        # cyclic collector would rescan them (and every other live object) many times per page,
+        # which tripled the run time. Reference counting frees them; collect once at the end.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
         if self.progress:
             self.progress.start(requests)
         pool = ThreadPoolExecutor(max_workers=max(1, self.max_workers), thread_name_prefix="sync")
@@ -179,6 +185,9 @@ class Engine:
             self.report.skipped = Counter(self.ctx.skipped)
             if self.progress:
                 self.progress.stop()
+            if gc_was_enabled:
+                gc.enable()
+            gc.collect()
         if self._fatal is not None:
             raise self._fatal
         if self.report.interrupted or self.stop_event.is_set():
@@ -241,6 +250,10 @@ class Engine:
         with self._report_lock:
             self.report.pages += 1
             self.report.records += len(records)
+            pages = self.report.pages
+        # With the automatic collector off, free the few reference cycles of each request (HTTP
+        # machinery, an in-process emulator) while they are young: cheap, and memory stays flat.
+        gc.collect(1 if pages % GC_OLDER_EVERY == 0 else 0)
 
     # --- one request -------------------------------------------------------------------------------
 
@@ -258,18 +271,17 @@ class Engine:
                                                 page_token=token)
             fetched_at = self._now_ms()
             items = _items(stream, page)
-            times = [t for t in (axis_time(stream, item) for item in items) if t is not None]
+            newest, oldest = _ends(stream, items)
             token = _next_token(page)
             if token is not None and token in seen:
                 raise SourceError(f"{stream.key}: the API repeated a page token; stopped paging")
-            if times:
-                # Newest first is what makes per-page coverage safe; if a page breaks the order,
-                # record coverage only once the whole request is done.
-                if any(a < b for a, b in itertools.pairwise(times)) or (
-                    previous_oldest is not None and times[0] > previous_oldest
-                ):
+            if newest is not None and oldest is not None:
+                # Newest first (across pages) is what makes per-page coverage safe; if pages come
+                # in another order, record coverage only once the whole request is done. Within a
+                # page the order does not matter: the last point bounds what later pages hold.
+                if newest < oldest or (previous_oldest is not None and newest > previous_oldest):
                     ordered = False
-                previous_oldest = min(times)
+                previous_oldest = oldest
             records = convert(stream, items, self.ctx)
             coverage: list[Coverage] = []
             if token is None:
@@ -342,6 +354,13 @@ def _items(stream: Any, page: Any) -> list[dict[str, Any]]:
         return page_items(stream, page)
     except ValueError as exc:
         raise SourceError(f"{stream.key}: unexpected answer ({exc})") from None
+
+
+def _ends(stream: Any, items: list[dict[str, Any]]) -> tuple[int | None, int | None]:
+    """Axis times of the first and last readable items of a page (newest, oldest when ordered)."""
+    first = next((t for t in (axis_time(stream, item) for item in items) if t is not None), None)
+    last = next((t for t in (axis_time(stream, item) for item in reversed(items)) if t is not None), None)
+    return first, last
 
 
 def _next_token(page: Any) -> str | None:

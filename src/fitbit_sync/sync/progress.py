@@ -25,14 +25,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from fitbit_sync.sources.google_health.planner import DAY_MS, Request
-
-#: Typical points per day, for the ETA only (the emulator and real devices are close to these).
-POINTS_PER_DAY: dict[str, float] = {
-    "heart-rate": 17_280, "steps": 1440, "distance": 1440, "active-energy-burned": 1440, "altitude": 1440,
-    "oxygen-saturation": 480, "heart-rate-variability": 100, "sleep": 1.2, "exercise": 1, "weight": 1,
-    "body-fat": 1, "respiratory-rate-sleep-summary": 1.2,
-}
+from fitbit_sync.sources.google_health.planner import Request, expected_pages
 
 
 def expected_calls(request: Request) -> float:
@@ -40,9 +33,7 @@ def expected_calls(request: Request) -> float:
     stream = request.stream
     if stream.method != "list":
         return 1.0
-    days = max(0.0, (request.end_ms - request.start_ms) / DAY_MS)
-    points = days * POINTS_PER_DAY.get(stream.type_id, 1.0)
-    return max(1.0, math.ceil(points / stream.page_size))
+    return max(1.0, math.ceil(expected_pages(stream, request.start_ms, request.end_ms)))
 
 
 class _RateColumn(ProgressColumn):

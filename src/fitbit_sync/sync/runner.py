@@ -205,12 +205,14 @@ class SyncSession:
     def plan_backfill(self, streams: Sequence[Stream], start: date, end: date) -> list[Request]:
         zone = self.zone or self.resolve_zone()
         return planner.plan_range(streams, start, end, self.coverage(), self.now_ms(), zone,
-                                  heart_rate_resolution=self.settings.heart_rate_resolution)
+                                  heart_rate_resolution=self.settings.heart_rate_resolution,
+                                  parallel=self.settings.max_concurrency)
 
     def plan_sync(self, streams: Sequence[Stream]) -> list[Request]:
         zone = self.zone or self.resolve_zone()
         return planner.plan_incremental(streams, self.coverage(), self.now_ms(), zone,
-                                        heart_rate_resolution=self.settings.heart_rate_resolution)
+                                        heart_rate_resolution=self.settings.heart_rate_resolution,
+                                        parallel=self.settings.max_concurrency)
 
     def engine(self, description: str) -> Engine:
         assert self.store is not None and self.client is not None

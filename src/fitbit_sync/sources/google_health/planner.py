@@ -207,11 +207,35 @@ class Request:
         return f"{self.stream.key} [{lo}, {hi})"
 
 
-def split_gap(stream: Stream, start_ms: int, end_ms: int) -> list[Request]:
-    """Requests covering one missing interval: one paged request for ``list``, chunks for rollups
-    (aligned to the rollUp window or to whole days)."""
+#: Typical points per day of the dense ``list`` streams (real devices and the emulator are close);
+#: used to split very long list gaps into parallel parts and for progress estimates only.
+POINTS_PER_DAY: dict[str, float] = {
+    "heart-rate": 17_280, "steps": 1440, "distance": 1440, "active-energy-burned": 1440, "altitude": 1440,
+    "oxygen-saturation": 480, "heart-rate-variability": 100, "sleep": 1.2, "exercise": 1, "weight": 1,
+    "body-fat": 1, "respiratory-rate-sleep-summary": 1.2,
+}
+#: A list gap is split into parallel parts only when each part still has this many pages: every
+#: extra part costs at most one partly filled page.
+MIN_PAGES_PER_PART = 40
+
+
+def expected_pages(stream: Stream, start_ms: int, end_ms: int) -> float:
+    """A guess of the pages a ``list`` request needs (for splitting and progress, not minimality)."""
+    days = max(0.0, (end_ms - start_ms) / DAY_MS)
+    return days * POINTS_PER_DAY.get(stream.type_id, 1.0) / stream.page_size
+
+
+def split_gap(stream: Stream, start_ms: int, end_ms: int, parallel: int = 1) -> list[Request]:
+    """Requests covering one missing interval: for ``list`` one paged request (or up to
+    ``parallel`` equal parts when the gap is long enough that each part still fills
+    ``MIN_PAGES_PER_PART`` pages), chunks for rollups (aligned to the rollUp window or whole days).
+    Newest first."""
     if stream.method == "list":
-        return [Request(stream, start_ms, end_ms)]
+        parts = max(1, min(parallel, int(expected_pages(stream, start_ms, end_ms) // MIN_PAGES_PER_PART)))
+        if parts == 1:
+            return [Request(stream, start_ms, end_ms)]
+        bounds = [start_ms + (end_ms - start_ms) * i // parts for i in range(parts + 1)]
+        return [Request(stream, bounds[i], bounds[i + 1]) for i in reversed(range(parts))]
     if stream.method == "pairedDevices":
         return [Request(stream, start_ms, end_ms)]
     unit = window_ms(stream) if stream.method == "rollUp" else DAY_MS
@@ -251,8 +275,10 @@ def plan_range(
     zone: ZoneInfo,
     *,
     heart_rate_resolution: str = "raw",
+    parallel: int = 1,
 ) -> list[Request]:
-    """Requests for local dates ``start``..``end`` (inclusive) not yet covered, capped at now."""
+    """Requests for local dates ``start``..``end`` (inclusive) not yet covered, capped at now.
+    ``parallel``: how many parts a long ``list`` gap may be split into (the engine's workers)."""
     if end < start:
         raise ValueError("end date before start date")
     requests: list[Request] = []
@@ -263,8 +289,15 @@ def plan_range(
         axis = axis_of(stream)
         lo = day_start_on_axis(axis, start, zone)
         hi = min(day_start_on_axis(axis, end + timedelta(days=1), zone), now_on_axis(axis, now_ms, zone))
-        requests.extend(_missing(stream, lo, hi, coverage.get(stream.key, ()), zone))
-    return requests
+        requests.extend(_missing(stream, lo, hi, coverage.get(stream.key, ()), zone, parallel))
+    return in_plan_order(requests)
+
+
+def in_plan_order(requests: list[Request]) -> list[Request]:
+    """Catalogue priority first (daily and long-range streams fill dashboards early); within one
+    priority the newest ranges first, streams interleaved, so recent days complete first (and a
+    server answers neighbouring requests about the same days)."""
+    return sorted(requests, key=lambda r: (r.stream.priority, -r.end_ms, r.stream.key))
 
 
 def plan_incremental(
@@ -275,6 +308,7 @@ def plan_incremental(
     *,
     heart_rate_resolution: str = "raw",
     first_run_days: int = 2,
+    parallel: int = 1,
 ) -> list[Request]:
     """A ``sync``: per stream, from its bookmark (the end of its final coverage) to now; on a
     first run, ``first_run_days`` local days ending today (yesterday and today)."""
@@ -289,16 +323,17 @@ def plan_incremental(
         first = day_start_on_axis(axis, today - timedelta(days=first_run_days - 1), zone)
         lo = max(end for _, end in final) if final else first
         hi = now_on_axis(axis, now_ms, zone)
-        requests.extend(_missing(stream, min(lo, hi), hi, coverage.get(stream.key, ()), zone))
-    return requests
+        requests.extend(_missing(stream, min(lo, hi), hi, coverage.get(stream.key, ()), zone, parallel))
+    return in_plan_order(requests)
 
 
-def _missing(stream: Stream, lo: int, hi: int, coverage: Sequence[Coverage], zone: ZoneInfo) -> list[Request]:
+def _missing(stream: Stream, lo: int, hi: int, coverage: Sequence[Coverage], zone: ZoneInfo,
+             parallel: int = 1) -> list[Request]:
     if hi <= lo:
         return []
     requests: list[Request] = []
     for gap_start, gap_end in reversed(subtract_intervals((lo, hi), effective_coverage(stream, coverage, zone))):
-        requests.extend(split_gap(stream, gap_start, gap_end))
+        requests.extend(split_gap(stream, gap_start, gap_end, parallel))
     return requests
 
 

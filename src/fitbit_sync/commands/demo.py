@@ -1,0 +1,116 @@
+"""``fitbit-sync demo``: the whole pipeline against the built-in emulator, no Google account needed.
+
+Starts the Google Health API + OAuth emulator in a thread on a free port, signs in through the
+real OAuth code (PKCE, loopback redirect; the "browser" is an HTTP GET that follows the
+emulator's automatic consent), backfills ``--days`` days ending today into ``--db`` and prints
+a table of what was stored. The token lives in a temporary directory and is thrown away; your
+own settings, token and database are never touched.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fitbit_sync.errors import ConfigError
+
+STATE_DEMO_SEED = "demo:seed"
+MAX_DAYS = 3 * 366
+
+
+def _open_in_http_client(url: str) -> None:
+    """The demo's browser: follow the emulator's consent redirect to our loopback listener."""
+    httpx.get(url, follow_redirects=True, timeout=30)
+
+
+def run_demo(days: int, db: Path, seed: int, console: Console | None = None) -> None:
+    from fitbit_sync.auth.flow import authorize
+    from fitbit_sync.catalog import select_streams
+    from fitbit_sync.config import Settings
+    from fitbit_sync.emulator.config import EmulatorConfig
+    from fitbit_sync.emulator.server import run_in_thread
+    from fitbit_sync.stores.sqlite import SQLiteStore
+    from fitbit_sync.sync.runner import SyncSession, stderr_is_terminal
+
+    console = console or Console()
+    if not 1 <= days <= MAX_DAYS:
+        raise ConfigError(f"--days must be between 1 and {MAX_DAYS}, not {days}")
+    db = db.expanduser()
+    _check_demo_db(db, seed)
+    today = datetime.now(UTC).date()
+    # a day of margin on both sides: the user's local today may be UTC's yesterday or tomorrow
+    config = EmulatorConfig(seed=seed, start=today - timedelta(days=days + 1), end=today + timedelta(days=1),
+                            cache_days=days + 4)
+    with tempfile.TemporaryDirectory(prefix="fitbit-sync-demo-") as tmp, run_in_thread(config) as server:
+        base = server.base_url
+        settings = Settings(
+            client_id=config.client_id, client_secret=config.client_secret, api_base_url=base,
+            auth_url=f"{base}/o/oauth2/v2/auth", token_url=f"{base}/token", revoke_url=f"{base}/revoke",
+            token_file=Path(tmp) / "token.json", data_dir=Path(tmp), store="sqlite", sqlite_path=db,
+            quota_per_minute=config.quota_per_minute, time_zone=None, types=[],
+        )
+        console.print(f"emulator on {base} (seed {seed}); signing in through its OAuth consent ...")
+        authorize(settings, open_browser=_open_in_http_client, echo=lambda _line: None, timeout=30)
+        with SyncSession(settings, progress=stderr_is_terminal()) as session:
+            assert session.store is not None and session.client is not None
+            session.store.set_state(STATE_DEMO_SEED, str(seed))
+            zone = session.resolve_zone()
+            local_today = datetime.now(zone).date()
+            first = local_today - timedelta(days=days - 1)
+            console.print(f"backfilling {first} .. {local_today} ({days} days, user's zone {zone.key}) into {db}")
+            requests = session.plan_backfill(select_streams(None), first, local_today)
+            report = session.run(requests, "demo")
+            calls = sum(session.client.calls.values())
+    with SQLiteStore(db) as store:
+        stats = store.measurement_stats()
+    table = Table(title=f"{db}: {len(stats)} measurements")
+    table.add_column("measurement")
+    table.add_column("rows", justify="right")
+    table.add_column("first")
+    table.add_column("last")
+    for s in stats:
+        table.add_row(s.name, f"{s.rows:,}", _local(s.first_ms, zone), _local(s.last_ms, zone))
+    console.print(table)
+    console.print(f"{calls:,} API calls, {report.records:,} records in {report.seconds:.1f} s "
+                  f"({len(requests)} requests); open it with `fitbit-sync dashboard` "
+                  f"(FITBIT_SYNC_SQLITE_PATH={db})")
+    report.raise_for_failures()
+
+
+def _check_demo_db(db: Path, seed: int) -> None:
+    """Refuse to mix a different user's (seed's) data, or to write into a non-demo database."""
+    if not db.exists():
+        return
+    from fitbit_sync.stores.sqlite import SQLiteStore
+
+    with SQLiteStore(db) as store:
+        previous = store.get_state(STATE_DEMO_SEED)
+        has_data = bool(store.measurement_stats())
+    if previous is None and has_data:
+        raise ConfigError(f"{db} holds data that the demo did not write; pass another --db")
+    if previous is not None and previous != str(seed):
+        raise ConfigError(f"{db} holds demo data of seed {previous}; delete it or pass --seed {previous}")
+
+
+def _local(ms: int | None, zone: ZoneInfo) -> str:
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, zone).strftime("%Y-%m-%d %H:%M")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo_command(
+        days: int = typer.Option(90, "--days", help="days of history to backfill, ending today"),
+        db: Path = typer.Option(Path("demo.db"), "--db", help="SQLite file to fill"),
+        seed: int = typer.Option(1, "--seed", help="the emulated user (same seed, same data)"),
+    ) -> None:
+        """Try everything without a Google account: emulator + OAuth + backfill into ./demo.db."""
+        run_demo(days, db, seed)

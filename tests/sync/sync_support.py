@@ -1,0 +1,151 @@
+"""Helpers of the sync tests: settings that point at an emulator (signed in through the real
+OAuth flow), whole-database reads, and what a backfill must store, computed from the emulator's
+generator (not from the API).
+
+For each stream and planned range ``expected_records`` takes the generator's own JSON points
+(``list`` streams) or the emulator's rollup functions (rollups), filtered to the range the planner
+asks for, and converts them with the converters; written into a fresh SQLite store (so merges and
+typing are those of the real store) and compared table by table with the synced database, it
+checks that every generated point is stored exactly once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from fitbit_sync.auth.flow import authorize
+from fitbit_sync.catalog import Stream
+from fitbit_sync.config import Settings
+from fitbit_sync.emulator import rollups
+from fitbit_sync.emulator.datatypes import TYPES
+from fitbit_sync.emulator.generator import Generator
+from fitbit_sync.emulator.testing import EmulatorServer
+from fitbit_sync.records import Record, rfc3339_from_ms
+from fitbit_sync.schema import MEASUREMENTS
+from fitbit_sync.sources.google_health import planner
+from fitbit_sync.sources.google_health.converters import ConvertContext, axis_time, convert, parse_time_ms
+from fitbit_sync.stores.sqlite import SQLiteStore, quote
+
+
+def emulator_env(emu: EmulatorServer, tmp: Path, db: Path, **extra: Any) -> dict[str, str]:
+    """``FITBIT_SYNC_*`` variables for a subprocess that talks to ``emu``."""
+    env = {
+        "FITBIT_SYNC_CLIENT_ID": emu.client_id,
+        "FITBIT_SYNC_CLIENT_SECRET": emu.client_secret,
+        "FITBIT_SYNC_API_BASE_URL": emu.base_url,
+        "FITBIT_SYNC_AUTH_URL": emu.auth_url,
+        "FITBIT_SYNC_TOKEN_URL": emu.token_url,
+        "FITBIT_SYNC_REVOKE_URL": emu.revoke_url,
+        "FITBIT_SYNC_TOKEN_FILE": str(tmp / "token.json"),
+        "FITBIT_SYNC_DATA_DIR": str(tmp / "data"),
+        "FITBIT_SYNC_SQLITE_PATH": str(db),
+        "FITBIT_SYNC_QUOTA_PER_MINUTE": "100000",
+    }
+    env.update({f"FITBIT_SYNC_{k.upper()}": str(v) for k, v in extra.items()})
+    return env
+
+
+def emulator_settings(emu: EmulatorServer, tmp: Path, db: Path, *, sign_in: bool = True, **extra: Any) -> Settings:
+    """Settings for ``emu``; with ``sign_in`` the token file is made by the real consent flow."""
+    values = {k.removeprefix("FITBIT_SYNC_").lower(): v for k, v in emulator_env(emu, tmp, db).items()}
+    values.update(extra)
+    settings = Settings(**values)
+    if sign_in:
+        authorize(settings, open_browser=lambda url: httpx.get(url, follow_redirects=True, timeout=30),
+                  echo=lambda _line: None, timeout=30)
+    return settings
+
+
+def read_tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every measurement table of a SQLite database, rows sorted (coverage and state left out)."""
+    conn = sqlite3.connect(db)
+    try:
+        return {name: sorted(conn.execute(f"SELECT * FROM {quote(name)}").fetchall(), key=repr)
+                for name in MEASUREMENTS}
+    finally:
+        conn.close()
+
+
+def planned_range(stream: Stream, first: date, last: date, zone: ZoneInfo, now_ms: int) -> tuple[int, int]:
+    axis = planner.axis_of(stream)
+    lo = planner.day_start_on_axis(axis, first, zone)
+    hi = min(planner.day_start_on_axis(axis, last + timedelta(days=1), zone), planner.now_on_axis(axis, now_ms, zone))
+    return lo, hi
+
+
+def _filter_time(stream: Stream, point: dict[str, Any]) -> int:
+    """The member the emulator filters ``stream`` on, on the planner's axis."""
+    if stream.type_id == "sleep":  # sleep is filtered on its end
+        return parse_time_ms(point["sleep"]["interval"]["endTime"])
+    value = axis_time(stream, point)
+    assert value is not None
+    return value
+
+
+def expected_records(gen: Generator, streams: list[Stream], first: date, last: date, zone: ZoneInfo,
+                     now_ms: int, device: str = "Fitbit") -> tuple[list[Record], Counter[str]]:
+    """Records a backfill of ``streams`` over ``first``..``last`` must store, and per stream the
+    number of source points (for the exactly-once check)."""
+    ctx = ConvertContext(device=device, zone=zone, fetch_tcx=gen.tcx)
+    records: list[Record] = []
+    sources: Counter[str] = Counter()
+    listed = [s for s in streams if s.method == "list"]
+    ranges = {s.key: planned_range(s, first, last, zone, now_ms) for s in streams}
+    points: dict[str, list[dict[str, Any]]] = {s.key: [] for s in listed}
+    for day in _days(first - timedelta(days=2), last + timedelta(days=2)):  # days outer: the generator
+        for stream in listed:                                                # caches one day at a time
+            lo, hi = ranges[stream.key]
+            points[stream.key].extend(p for p in gen.points(stream.type_id, day) if lo <= _filter_time(stream, p) < hi)
+    for stream in streams:
+        lo, hi = ranges[stream.key]
+        if stream.method == "list":
+            sources[stream.key] += len(points[stream.key])
+            records.extend(convert(stream, points[stream.key], ctx))
+        elif stream.method == "dailyRollUp":
+            start = rollups.local_seconds(planner.date_of_ms(lo))
+            end = rollups.local_seconds(planner.date_of_ms(hi))
+            items = []
+            for index, value in rollups.daily_roll_up(gen, stream.type_id, start, end, 1, now_ms / 1000):
+                day = planner.date_of_ms(lo) + timedelta(days=index)
+                items.append({"civilStartTime": {"date": {"year": day.year, "month": day.month, "day": day.day}},
+                              TYPES[stream.type_id].json_key: value})
+            sources[stream.key] += len(items)
+            records.extend(convert(stream, items, ctx))
+        elif stream.method == "rollUp":
+            window = planner.window_ms(stream)
+            lo -= lo % window
+            items = []
+            for index, value in rollups.roll_up(gen, stream.type_id, lo * 1_000_000, hi * 1_000_000,
+                                                window * 1_000_000, now_ms / 1000):
+                start = lo + index * window
+                items.append({"startTime": rfc3339_from_ms(start), "endTime": rfc3339_from_ms(start + window),
+                              TYPES[stream.type_id].json_key: value})
+            sources[stream.key] += len(items)
+            records.extend(convert(stream, items, ctx))
+    assert not ctx.skipped, ctx.skipped
+    return records, sources
+
+
+def write_expected(path: Path, records: list[Record]) -> None:
+    with SQLiteStore(path) as store:
+        store.write(records)
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def points_in(gen: Generator, stream: Stream, start_ms: int, end_ms: int) -> int:
+    """How many points the generator serves for a ``list`` stream in ``[start_ms, end_ms)`` of the
+    stream's planner axis (the range of one request)."""
+    first = planner.date_of_ms(start_ms) - timedelta(days=2)
+    last = planner.date_of_ms(end_ms) + timedelta(days=2)
+    return sum(1 for day in _days(first, last) for p in gen.points(stream.type_id, day)
+               if start_ms <= _filter_time(stream, p) < end_ms)

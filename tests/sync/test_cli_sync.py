@@ -1,0 +1,137 @@
+"""The sync, backfill, status and demo commands through ``fitbit_sync.cli.main``: bad input of any
+kind is one line on stderr, a distinct exit code and no traceback, and nothing stored is lost."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sync_support import emulator_env, emulator_settings, read_tables
+
+from fitbit_sync.cli import main
+from fitbit_sync.errors import ExitCode
+
+pytestmark = pytest.mark.reliability
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert lines[0].startswith("fitbit-sync: error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize(("start", "end", "words"), [
+    ("2025-03-10", "2025-03-01", "before the start date"),
+    ("2025-02-30", "2025-03-01", "is not a date"),
+    ("yesterday", "2025-03-01", "is not a date"),
+    ("2025-3-1", "2025-03-05", "is not a date"),
+    ("2025-03-01", "2099-01-01", "in the future"),
+    ("1999-12-31", "2025-01-01", "before 2000-01-01"),
+])
+def test_bad_dates_are_one_line_usage_errors(start: str, end: str, words: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["backfill", "--start", start, "--end", end], capsys)
+    assert code == ExitCode.USAGE
+    assert words in one_line_error(err)
+
+
+def test_unknown_type_and_settings_problems(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                            tmp_path: Path) -> None:
+    monkeypatch.setenv("FITBIT_SYNC_CLIENT_ID", "x.apps.googleusercontent.com")
+    code, _, err = run(["backfill", "--start", "2025-01-01", "--end", "2025-01-02", "--types", "steps,pulse"], capsys)
+    assert code == ExitCode.USAGE and "unknown data type 'pulse'" in one_line_error(err)
+    code, _, err = run(["sync", "--types", "nope"], capsys)
+    assert code == ExitCode.USAGE and "unknown data type 'nope'" in one_line_error(err)
+    monkeypatch.delenv("FITBIT_SYNC_CLIENT_ID")
+    code, _, err = run(["sync"], capsys)  # a missing setting
+    assert code == ExitCode.USAGE and "FITBIT_SYNC_CLIENT_ID" in one_line_error(err)
+    monkeypatch.setenv("FITBIT_SYNC_MAX_CONCURRENCY", "many")
+    code, _, err = run(["sync"], capsys)
+    assert code == ExitCode.USAGE and "max_concurrency" in one_line_error(err)
+    monkeypatch.delenv("FITBIT_SYNC_MAX_CONCURRENCY")
+    monkeypatch.setenv("FITBIT_SYNC_CLIENT_ID", "x.apps.googleusercontent.com")
+    monkeypatch.setenv("FITBIT_SYNC_TOKEN_FILE", str(tmp_path / "none.json"))
+    code, _, err = run(["backfill", "--start", "2025-01-01", "--end", "2025-01-02"], capsys)
+    assert code == ExitCode.AUTH_REQUIRED and "fitbit-sync auth" in one_line_error(err)
+
+
+def test_store_and_token_failures_lose_nothing(emulator_factory: Any, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    emu = emulator_factory(seed=51, start=date(2025, 7, 1), end=date(2025, 7, 10), quota_per_minute=100_000)
+    db = tmp_path / "fitbit.db"
+    emulator_settings(emu, tmp_path, db)
+    for key, value in emulator_env(emu, tmp_path, db).items():
+        monkeypatch.setenv(key, value)
+    code, out, err = run(["backfill", "--start", "2025-07-03", "--end", "2025-07-04", "--types",
+                          "daily-resting-heart-rate,steps,sleep"], capsys)
+    assert code == 0, err
+    assert "backfill 2025-07-03..2025-07-04" in out
+    stored = read_tables(db)
+    token = (tmp_path / "token.json").read_bytes()
+    assert len(stored["Steps_Intraday"]) > 2000 and stored["RestingHR"] and stored["Sleep Summary"]
+
+    # an unwritable database path (its "directory" is a file): exit 5, one line
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    monkeypatch.setenv("FITBIT_SYNC_SQLITE_PATH", str(blocker / "fitbit.db"))
+    code, _, err = run(["backfill", "--start", "2025-07-03", "--end", "2025-07-04"], capsys)
+    assert code == ExitCode.STORE_UNAVAILABLE and "cannot" in one_line_error(err)
+    monkeypatch.setenv("FITBIT_SYNC_SQLITE_PATH", str(db))
+
+    # a refused refresh token (7-day Testing expiry): exit 4, one line, data and token file kept
+    emu.state.expire_refresh_tokens()
+    emu.state.expire_access_tokens()
+    (tmp_path / "token.json").write_bytes(token)
+    _expire_local_access_token(tmp_path / "token.json")
+    code, _, err = run(["sync"], capsys)
+    assert code == ExitCode.REAUTH_REQUIRED and "invalid_grant" in one_line_error(err)
+    assert read_tables(db) == stored
+    assert (tmp_path / "token.json").exists()
+    code, _, err = run(["sync"], capsys)  # and it stays one line on the next run (no retry storm)
+    assert code == ExitCode.REAUTH_REQUIRED
+    one_line_error(err)
+
+    # status works without any API call and shows what is stored
+    code, out, err = run(["status"], capsys)
+    assert code == 0, err
+    assert "steps" in out and "refresh refused" in out and "last run" in out
+
+
+def _expire_local_access_token(path: Path) -> None:
+    import orjson
+
+    data = orjson.loads(path.read_bytes())
+    data["expires_at"] = 0
+    path.write_bytes(orjson.dumps(data))
+    path.chmod(0o600)
+
+
+def test_demo_fills_every_catalogue_measurement(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from fitbit_sync.catalog import STREAMS
+
+    db = tmp_path / "demo.db"
+    code, out, err = run(["demo", "--days", "3", "--db", str(db), "--seed", "4"], capsys)
+    assert code == 0, err
+    assert "API calls" in out
+    conn = sqlite3.connect(db)
+    try:
+        for name in {m for s in STREAMS for m in s.measurements}:
+            assert conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] > 0, name
+    finally:
+        conn.close()
+    rows = read_tables(db)
+    code, out, err = run(["demo", "--days", "3", "--db", str(db), "--seed", "5"], capsys)
+    assert code == ExitCode.USAGE and "seed 4" in one_line_error(err)
+    assert read_tables(db) == rows

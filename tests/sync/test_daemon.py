@@ -1,0 +1,113 @@
+"""The daemon against the emulator: catches up at start, survives an API outage without exiting,
+exits 4 with one line when the refresh token is refused, stops cleanly on SIGTERM, logs to a
+rotating file."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sync_support import emulator_env, emulator_settings
+
+from fitbit_sync.auth.tokens import open_token_provider
+from fitbit_sync.catalog import select_streams
+from fitbit_sync.emulator.faults import FaultRule
+from fitbit_sync.errors import ExitCode
+from fitbit_sync.sources.google_health.client import HealthApiClient
+from fitbit_sync.sources.google_health.retry import RetryPolicy
+from fitbit_sync.sync.daemon import Daemon
+from fitbit_sync.sync.engine import interruptible_sleep
+from fitbit_sync.sync.runner import SyncSession
+
+pytestmark = pytest.mark.reliability
+STREAMS = select_streams(["steps", "daily-resting-heart-rate", "weight"])
+TODAY = datetime.now(UTC).date()  # the daemon syncs up to now: the emulated history must reach today
+
+
+def wait_for(check: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def rows(db: Path, table: str) -> int:
+    try:
+        conn = sqlite3.connect(db)
+        try:
+            return int(conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_daemon_survives_an_outage_and_exits_4_on_refused_refresh(emulator_factory: Any, tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    emu = emulator_factory(seed=61, start=TODAY - timedelta(days=5), end=TODAY, quota_per_minute=100_000)
+    db = tmp_path / "fitbit.db"
+    settings = emulator_settings(emu, tmp_path, db)
+    stop = threading.Event()
+    client = HealthApiClient(settings, open_token_provider(settings), sleep=interruptible_sleep(stop),
+                             policy=RetryPolicy(max_retries=1, base=0.01, cap=0.05))
+    session = SyncSession(settings, client=client, stop=stop)
+    daemon = Daemon(settings, STREAMS, session=session, intraday_s=0.4, daily_s=0.8, backoff_first_s=0.2)
+    result: list[int] = []
+    caplog.set_level(logging.INFO, logger="fitbit_sync")
+    thread = threading.Thread(target=lambda: result.append(daemon.run()))
+    thread.start()
+    try:
+        wait_for(lambda: rows(db, "Steps_Intraday") > 60 and rows(db, "RestingHR") > 0)  # caught up
+        emu.state.set_faults([FaultRule("http_503")])  # the API goes down
+        failed_before = daemon.failed_runs
+        wait_for(lambda: daemon.failed_runs >= failed_before + 2)
+        assert thread.is_alive()
+        emu.state.clear_faults()  # and comes back
+        succeeded = daemon.runs - daemon.failed_runs
+        wait_for(lambda: daemon.runs - daemon.failed_runs >= succeeded + 2)
+        assert thread.is_alive()
+        emu.state.expire_refresh_tokens()
+        emu.state.expire_access_tokens()
+        thread.join(timeout=60)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert result == [ExitCode.REAUTH_REQUIRED]
+    assert "retrying in" in caplog.text  # the outage was logged, not fatal
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "invalid_grant" in errors[0].getMessage()
+
+
+def test_daemon_process_stops_cleanly_on_sigterm(emulator_factory: Any, tmp_path: Path) -> None:
+    emu = emulator_factory(seed=62, start=TODAY - timedelta(days=5), end=TODAY, quota_per_minute=100_000)
+    db = tmp_path / "fitbit.db"
+    emulator_settings(emu, tmp_path, db)
+    log_file = tmp_path / "logs" / "daemon.log"
+    env = {**os.environ, **emulator_env(emu, tmp_path, db, log_file=log_file)}
+    proc = subprocess.Popen([sys.executable, "-m", "fitbit_sync.cli", "daemon", "--types", "steps,weight"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: rows(db, "Steps_Intraday") > 0 or proc.poll() is not None, timeout=90)
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err.decode()
+    text = err.decode()
+    assert "Traceback" not in text
+    assert "daemon started" in text and "stopping" in text
+    logged = log_file.read_text()
+    assert "daemon started" in logged and "daemon stopped" in logged
+    assert emu.client_secret not in logged and "ya29." not in logged and "1//" not in logged
