@@ -6,6 +6,7 @@ import zipfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from takeout_helpers import one, write_zip
@@ -124,3 +125,39 @@ def test_writes_in_bounded_batches_with_coverage_last(tmp_path: Path) -> None:
     assert len(sizes) > 5 and max(sizes) < 2 * 5000  # one file's rows may top up a batch, never more
     assert [c for _, c in store.batches[:-1]] == [0] * (len(sizes) - 1) and store.batches[-1][1] > 0
     store.close()
+
+
+def test_worker_decoding_matches_and_falls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fitbit_sync.sources.takeout import prefetch
+    from fitbit_sync.sources.takeout.synthetic import build
+
+    spec = Spec(start=date(2024, 1, 1), days=4, hr_interval_s=60)
+    files = dict(build(spec))
+    # one irregular file (a float bpm and a bad row): the worker declines it, this process parses it
+    files[f"{GED}/heart_rate-2024-01-07.json"] = (
+        b'[{"dateTime" : "01/06/24 14:00:00", "value" : {"bpm" : 71.6}}, {"dateTime" : "x", "value" : {}}]')
+    archive = write_zip(tmp_path / "t.zip", files)
+    inline = SQLiteStore(tmp_path / "inline.db")
+    import_archives([archive], inline, ImportOptions())
+    monkeypatch.setattr(prefetch, "MIN_FILES", 2)
+    from fitbit_sync.sources.takeout import importer
+
+    decoded_by_worker: list[bool] = []
+
+    def recording(entries: list[Any]) -> Any:
+        for entry, decoded in prefetch.decoded_ahead(entries):
+            decoded_by_worker.append(decoded is not None)
+            yield entry, decoded
+
+    monkeypatch.setattr(importer, "decoded_ahead", recording)
+    worker = SQLiteStore(tmp_path / "worker.db")
+    summary = import_archives([archive], worker, ImportOptions())
+    assert decoded_by_worker == [True, True, True, True, False]
+    query = 'SELECT time, value FROM "HeartRate_Intraday" ORDER BY time'
+    assert worker.connection.execute(query).fetchall() == inline.connection.execute(query).fetchall()
+    assert worker.connection.execute('SELECT value FROM "HeartRate_Intraday" WHERE time = ?',
+                                     (1704549600000,)).fetchone() == (72,)
+    odd = next(f for f in summary.files if f.label.endswith("heart_rate-2024-01-07.json"))
+    assert (odd.status, odd.records, odd.malformed) == ("imported", 1, 1)
+    inline.close()
+    worker.close()

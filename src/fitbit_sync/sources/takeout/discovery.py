@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISREG
 from typing import IO
 
 from fitbit_sync.errors import ArchiveError
@@ -40,6 +41,13 @@ class Entry:
     @property
     def label(self) -> str:
         return f"{Path(self.container).name}:{self.name}"
+
+    def locator(self) -> tuple[str, str, bool]:
+        """(zip path or folder, name inside it, whether it is a zip): enough for another process
+        to read the same file."""
+        if self._info is not None:
+            return self.container, self._info.filename, True
+        return self.container, self.name, False
 
     def open(self) -> IO[bytes]:
         """A binary stream of the file's bytes (zip members are decompressed as read)."""
@@ -119,6 +127,8 @@ class Archives:
                     stat = path.stat()
                 except OSError:
                     continue
+                if not S_ISREG(stat.st_mode):
+                    continue  # devices, sockets, fifos
                 size = stat.st_size
                 self._saw(int(stat.st_mtime * 1000))
                 name = path.relative_to(root).as_posix()

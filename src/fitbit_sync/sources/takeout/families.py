@@ -42,6 +42,7 @@ class Family:
     derive: bool = True  # per-minute values feed daily totals
     metrics: dict[str, str] = field(default_factory=dict)  # measurement -> metric, when not ``metric``
     note: str = ""  # why a recognised family is not imported
+    prefetch: bool = False  # decoded ahead by a worker process (``prefetch.py``)
 
     def metric_of(self, measurement: str) -> str:
         return self.metrics.get(measurement, self.metric)
@@ -74,7 +75,7 @@ def _skip(key: str, pattern: re.Pattern[str], note: str) -> Family:
 
 FAMILIES: tuple[Family, ...] = (
     # --- intraday: per-minute and per-sample streams ---------------------------------------------
-    Family("json:heart_rate", _json("heart_rate"), "heart_rate", 10, json_intraday.parse_heart_rate),
+    Family("json:heart_rate", _json("heart_rate"), "heart_rate", 10, json_intraday.parse_heart_rate, prefetch=True),
     _google("heart_rate", "heart_rate", 11, covers=False),
     Family("json:steps", _json("steps"), "steps", 20, json_intraday.parse_steps),
     _google("steps", "steps", 21, covers=False),

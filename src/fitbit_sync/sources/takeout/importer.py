@@ -30,7 +30,9 @@ from fitbit_sync.sources.takeout.discovery import Archives, Entry
 from fitbit_sync.sources.takeout.families import DAILY_PHASE, PROFILE, Family, classify, imported
 from fitbit_sync.sources.takeout.layouts import detect_layouts, is_bulk, is_noise
 from fitbit_sync.sources.takeout.parsers.common import SUM_PREFIX, ParseContext
+from fitbit_sync.sources.takeout.parsers.json_intraday import Decoded, heart_rate_records
 from fitbit_sync.sources.takeout.parsers.profile import profile_time_zone
+from fitbit_sync.sources.takeout.prefetch import decoded_ahead
 from fitbit_sync.sources.takeout.timezones import MINUTE_MS, LocalDays, iso_day, iso_of, resolve_zone
 from fitbit_sync.sources.takeout.totals import DERIVED, DailyTotals, Staged
 from fitbit_sync.stores.base import Coverage, Store
@@ -271,6 +273,10 @@ class TakeoutImporter:
                     scan.update(mine)
                 self._advance(entry)
             choice = choose_sources(scan, self.options.prefer_sources)
+        if family.prefetch:
+            for entry, decoded in decoded_ahead(entries):
+                self._import_file(family, entry, choice, decoded)
+            return
         for entry in entries:
             if id(entry) in done:
                 self._advance(entry)
@@ -281,13 +287,15 @@ class TakeoutImporter:
         owner = self.claims.owner(family.metric, day)
         return owner is not None and owner != family.key
 
-    def _import_file(self, family: Family, entry: Entry, choice: dict[int, str] | None) -> None:
+    def _import_file(self, family: Family, entry: Entry, choice: dict[int, str] | None,
+                     decoded: Decoded | None = None) -> None:
         assert family.parse is not None
         ctx = self._context(choice=choice)
         report = FileReport(entry.label, family.key, "imported")
         state = _FileState()
         try:
-            self._consume(family, family.parse(entry, ctx), state, report)
+            records = family.parse(entry, ctx) if decoded is None else iter(heart_rate_records(decoded, ctx))
+            self._consume(family, records, state, report)
         except FitbitSyncError:
             raise
         except Exception as exc:

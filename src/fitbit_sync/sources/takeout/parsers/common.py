@@ -62,7 +62,10 @@ def is_no_data(data: bytes) -> bool:
 
 def load_json_array(entry: Entry) -> list[Any]:
     """The file's JSON array ([] for a ``no data`` body); ParseError when it is not one."""
-    data = entry.read_bytes()
+    return json_array(entry.read_bytes())
+
+
+def json_array(data: bytes) -> list[Any]:
     if not data.strip() or is_no_data(data):
         return []
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zipfile
+import zlib
+
 from fitbit_sync.sources.takeout.discovery import Entry
 from fitbit_sync.sources.takeout.parsers.common import CsvTable, cell
 
@@ -17,6 +20,6 @@ def profile_time_zone(entry: Entry) -> str | None:
                 value = cell(row, index).strip()
                 if value:
                     return value
-    except (OSError, ValueError, UnicodeError, EOFError):
+    except (OSError, ValueError, UnicodeError, EOFError, zipfile.BadZipFile, zlib.error):  # a damaged member
         return None
     return None

@@ -1,0 +1,97 @@
+"""Decode heart-rate files ahead, in a second process, while this one writes to the store.
+
+Heart rate is 80 % of a multi-year archive's rows (17,000 a day). Reading and decoding those
+per-day JSON files (decompression, ``orjson``, timestamp parsing) runs in one worker process that
+returns compact arrays (UTC ms, bpm); this process only turns them into records and writes. The
+worker is purely an accelerator: a file it cannot decode as perfectly regular rows comes back as
+``None`` and goes through the normal parser, which reports and skips bad rows and files.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import zipfile
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+from fitbit_sync.sources.takeout.discovery import MAX_WHOLE_FILE, Entry
+from fitbit_sync.sources.takeout.parsers.json_intraday import Decoded, decode_heart_rate
+
+#: Below this many heart-rate files a second process costs more than it saves.
+MIN_FILES = 32
+AHEAD = 4  # files decoded ahead of the writer (bounded memory: a few hundred KB each)
+
+_open_zips: dict[str, zipfile.ZipFile] = {}
+
+
+def _read(container: str, name: str, in_zip: bool) -> bytes:
+    if in_zip:
+        archive = _open_zips.get(container)
+        if archive is None:
+            archive = _open_zips[container] = zipfile.ZipFile(container)
+        with archive.open(name) as stream:
+            data = stream.read(MAX_WHOLE_FILE + 1)
+    else:
+        data = Path(container, name).read_bytes()
+    if len(data) > MAX_WHOLE_FILE:
+        raise ValueError("file too large")
+    return data
+
+
+def _work(container: str, name: str, in_zip: bool) -> Decoded | None:
+    try:
+        return decode_heart_rate(_read(container, name, in_zip))
+    except Exception:  # unreadable here: the normal parser reads it again and reports why
+        return None
+
+
+def decoded_ahead(entries: Sequence[Entry]) -> Iterator[tuple[Entry, Decoded | None]]:
+    """Each entry with its decoded arrays (or None), in order, decoded by a worker process; when
+    no worker can be started (or it dies), entries come with None and are parsed here."""
+    if len(entries) < MIN_FILES:
+        yield from ((entry, None) for entry in entries)
+        return
+    pool: ProcessPoolExecutor | None = None
+    # fork: a copy of this process, nothing re-imported (spawn would re-run the caller's main
+    # module); where fork does not exist, everything is parsed here
+    if "fork" in multiprocessing.get_all_start_methods():
+        try:
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        except (OSError, RuntimeError, ValueError):
+            pool = None
+
+    def submit(entry: Entry) -> Future[Decoded | None] | None:
+        nonlocal pool
+        if pool is None:
+            return None
+        try:
+            return pool.submit(_work, *entry.locator())
+        except Exception:  # a broken pool: finish without it
+            pool.shutdown(wait=False, cancel_futures=True)
+            pool = None
+            return None
+
+    pending: deque[tuple[Entry, Future[Decoded | None] | None]] = deque()
+    queue = iter(entries)
+    try:
+        for entry in queue:
+            pending.append((entry, submit(entry)))
+            if len(pending) >= AHEAD:
+                break
+        while pending:
+            entry, future = pending.popleft()
+            result: Decoded | None = None
+            if future is not None:
+                try:
+                    result = future.result()
+                except Exception:  # the worker died: this and later files are parsed here
+                    result = None
+            following = next(queue, None)
+            if following is not None:
+                pending.append((following, submit(following)))
+            yield entry, result
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
