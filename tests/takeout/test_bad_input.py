@@ -161,3 +161,19 @@ def test_worker_decoding_matches_and_falls_back(tmp_path: Path, monkeypatch: pyt
     assert (odd.status, odd.records, odd.malformed) == ("imported", 1, 1)
     inline.close()
     worker.close()
+
+
+def test_damaged_profile_falls_back_to_settings_zone(tmp_path: Path, run_import: Callable[..., ImportSummary],
+                                                     store: SQLiteStore) -> None:
+    path = tmp_path / "profile.zip"
+    profile = b"id,full_name,timezone\nX,Jane,America/New_York\n" + b"#" * 200
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("Takeout/Fitbit/Your Profile/Profile.csv", profile)
+        archive.writestr(f"{GED}/sedentary_minutes-2024-01-01.json", GOOD)
+    data = bytearray(path.read_bytes())
+    at = data.index(profile)
+    data[at + 120: at + 130] = b"!" * 10  # CRC error when read
+    path.write_bytes(bytes(data))
+    summary = run_import(path, settings_time_zone="Asia/Tokyo")
+    assert (summary.zone, summary.zone_origin) == ("Asia/Tokyo", "settings.time_zone")
+    assert one(store, 'SELECT minutesSedentary FROM "Activity Minutes"') == 600
