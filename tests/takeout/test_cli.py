@@ -70,3 +70,24 @@ def test_refuses_while_another_writer_holds_the_store(tmp_path: Path, database: 
         assert main(["import", str(archive)]) == ExitCode.LOCKED
     assert "another fitbit-sync process" in capsys.readouterr().err
     assert main(["import", str(archive)]) == ExitCode.OK
+
+
+def test_progress_bar_counts_every_byte(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from fitbit_sync.commands.import_ import RichProgress
+    from fitbit_sync.sources.takeout import ImportOptions, import_archives
+    from fitbit_sync.stores.sqlite import SQLiteStore
+
+    screen = io.StringIO()
+    progress = RichProgress(Console(file=screen, force_terminal=True, width=120))
+    spec = Spec(start=date(2024, 1, 1), days=2, hr_interval_s=600, csv_from=1)  # per-source CSVs: read twice
+    archive = write_export(tmp_path / "t.zip", spec)[0]
+    with SQLiteStore(tmp_path / "p.db") as store:
+        import_archives([archive], store, ImportOptions(), progress)
+    progress.stop()
+    task = progress._bar.tasks[0]
+    assert task.total and task.completed == task.total
+    assert "import" in screen.getvalue()
