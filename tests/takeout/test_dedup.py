@@ -120,3 +120,21 @@ def test_overlapping_files_never_double_a_total(tmp_path: Path, run_import: Call
     person = Person(spec)
     assert one(store, 'SELECT value FROM "Total Steps" WHERE date = ?', iso_of(person.first)) == \
         person.total_steps(person.first)
+
+
+def test_heart_rate_rows_in_any_order(tmp_path: Path, run_import: Callable[..., ImportSummary],
+                                      store: SQLiteStore) -> None:
+    from takeout_helpers import write_zip
+
+    # newest first, crossing local midnight (Brisbane, UTC+10): two local days from one file
+    stamps = [f"01/01/24 {h:02d}:{m:02d}:00" for h in (13, 14) for m in range(0, 60, 10)]
+    rows = [f'{{"dateTime" : "{s}", "value" : {{"bpm" : {60 + i}, "confidence" : 2}}}}' for i, s in enumerate(stamps)]
+    files = {"Takeout/Fitbit/Global Export Data/heart_rate-2024-01-01.json": "[" + ",".join(reversed(rows)) + "]"}
+    summary = run_import(write_zip(tmp_path / "r.zip", files), time_zone="Australia/Brisbane")
+    assert rows_of(store) == [(1704114000000 + i * 600_000, 60 + i) for i in range(12)]
+    hr = next(m for m in summary.measurements if m.name == "HeartRate_Intraday")
+    assert (hr.rows, hr.first_day, hr.last_day) == (12, "2024-01-01", "2024-01-02")
+
+
+def rows_of(store: SQLiteStore) -> list[tuple[int, int]]:
+    return rows(store, 'SELECT time, value FROM "HeartRate_Intraday" ORDER BY time')

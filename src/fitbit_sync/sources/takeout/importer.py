@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from fitbit_sync.sources.takeout.discovery import Archives, Entry
 from fitbit_sync.sources.takeout.families import DAILY_PHASE, PROFILE, Family, classify, imported
 from fitbit_sync.sources.takeout.layouts import detect_layouts, is_bulk, is_noise
 from fitbit_sync.sources.takeout.parsers.common import SUM_PREFIX, ParseContext
-from fitbit_sync.sources.takeout.parsers.json_intraday import Decoded, heart_rate_records
+from fitbit_sync.sources.takeout.parsers.json_intraday import Decoded, decode_heart_rate, heart_rate_records
 from fitbit_sync.sources.takeout.parsers.profile import profile_time_zone
 from fitbit_sync.sources.takeout.prefetch import decoded_ahead
 from fitbit_sync.sources.takeout.timezones import MINUTE_MS, LocalDays, iso_day, iso_of, resolve_zone
@@ -163,6 +164,7 @@ class _FileState:
         self.staged: Staged = {}
         self.superseded = 0  # rows of days another family owns
         self.contributed = 0  # per-minute rows that only feed daily totals
+        self.counts: Counter[str] = Counter()  # rows per measurement, when counted on the way in
 
 
 class TakeoutImporter:
@@ -294,8 +296,12 @@ class TakeoutImporter:
         report = FileReport(entry.label, family.key, "imported")
         state = _FileState()
         try:
-            records = family.parse(entry, ctx) if decoded is None else iter(heart_rate_records(decoded, ctx))
-            self._consume(family, records, state, report)
+            if family.prefetch and decoded is None:
+                decoded = decode_heart_rate(entry.read_bytes())
+            if decoded is not None:
+                self._consume_sorted(family, *heart_rate_records(decoded, ctx), state, report)
+            else:
+                self._consume(family, family.parse(entry, ctx), state, report)
         except FitbitSyncError:
             raise
         except Exception as exc:
@@ -364,6 +370,24 @@ class TakeoutImporter:
                 append = stage.append
                 minutes = None if target is None else state.staged.setdefault((target[0], day), {})
 
+    def _consume_sorted(self, family: Family, times: Sequence[int], records: list[Record], state: _FileState,
+                        report: FileReport) -> None:
+        """``_consume`` for one measurement in time order (decoded heart rate): a local day at a
+        time, found by bisection, instead of record by record."""
+        days = self.days
+        start, count = 0, len(times)
+        while start < count:
+            day = days.day_of(times[start])
+            end = bisect_left(times, days.midnight(day + 1), start)
+            if self._enter(family, records[start], day, state):
+                state.records.extend(records[start:end])
+                state.counts[records[start].measurement] += end - start
+            else:
+                state.superseded += end - start
+            start = end
+            if len(state.records) >= self.options.batch_size:
+                self._commit(family, state, report)
+
     def _enter(self, family: Family, record: Record, day: int, state: _FileState) -> bool:
         """Start of a (measurement, day) segment: the claim, the day range, coverage presence."""
         measurement = record.measurement
@@ -396,11 +420,12 @@ class TakeoutImporter:
                 target.setdefault(day, set()).update(have)
         self.totals.merge(state.staged, family.covers)
         records = state.records
-        self.rows.update(map(attrgetter("measurement"), records))
+        self.rows.update(state.counts if state.counts else map(attrgetter("measurement"), records))
         report.records += len(records) + state.contributed
         report.superseded += state.superseded
         self.buffer.extend(records)
         state.records, state.new_claims, state.days, state.present, state.staged = [], [], {}, {}, {}
+        state.counts = Counter()
         state.superseded = state.contributed = 0
         if len(self.buffer) >= self.options.batch_size:
             self._flush()

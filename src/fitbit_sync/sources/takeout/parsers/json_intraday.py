@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterator
-from itertools import repeat
+from itertools import pairwise, repeat
 from typing import Any
 
 import orjson
@@ -44,13 +44,13 @@ def parse_heart_rate(entry: Entry, ctx: ParseContext) -> Iterator[Record]:
     data = entry.read_bytes()
     decoded = decode_heart_rate(data)
     if decoded is not None:
-        return iter(heart_rate_records(decoded, ctx))
+        return iter(heart_rate_records(decoded, ctx)[1])
     return _heart_rate_rows(json_array(data), ctx)
 
 
 def decode_heart_rate(data: bytes) -> Decoded | None:
     """Arrays of a file whose every row is ``{"dateTime": "MM/DD/YY HH:MM:SS", "value": {"bpm":
-    <1..399>, ...}}``; None for anything else (the row-by-row path then handles it)."""
+    <1..399>, ...}}``, in time order; None for anything else (the row-by-row path handles it)."""
     if not data.strip() or is_no_data(data):
         return None
     try:
@@ -68,19 +68,23 @@ def decode_heart_rate(data: bytes) -> Decoded | None:
         for clock in {stamp[9:] for stamp in stamps} - _clock.keys():
             _clock[clock] = clock_ms(clock)
         days, clocks = _fitbit_day_ms, _clock
-        times = array("q", [days[stamp[:8]] + clocks[stamp[9:]] for stamp in stamps])
-        return times.tobytes(), array("H", bpms).tobytes()
+        times = [days[stamp[:8]] + clocks[stamp[9:]] for stamp in stamps]
+        if any(later < earlier for earlier, later in pairwise(times)):
+            pairs = sorted(zip(times, bpms, strict=True))  # the bulk path needs time order
+            times, bpms = [t for t, _ in pairs], [b for _, b in pairs]
+        return array("q", times).tobytes(), array("H", bpms).tobytes()
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError):
         return None
 
 
-def heart_rate_records(decoded: Decoded, ctx: ParseContext) -> list[Record]:
+def heart_rate_records(decoded: Decoded, ctx: ParseContext) -> tuple[array[int], list[Record]]:
+    """The times (UTC ms, ascending) and the records of a decoded file."""
     times, bpms = array("q"), array("H")
     times.frombytes(decoded[0])
     bpms.frombytes(decoded[1])
     count = len(times)
     fields: list[dict[str, FieldValue]] = [{"value": bpm} for bpm in bpms]
-    return list(map(Record, repeat(HEART_RATE, count), times, fields, repeat(ctx.tags, count)))
+    return times, list(map(Record, repeat(HEART_RATE, count), times, fields, repeat(ctx.tags, count)))
 
 
 def _heart_rate_rows(rows: list[Any], ctx: ParseContext) -> Iterator[Record]:
