@@ -135,3 +135,23 @@ def test_demo_fills_every_catalogue_measurement(tmp_path: Path, capsys: pytest.C
     code, out, err = run(["demo", "--days", "3", "--db", str(db), "--seed", "5"], capsys)
     assert code == ExitCode.USAGE and "seed 4" in one_line_error(err)
     assert read_tables(db) == rows
+
+
+def test_withheld_scopes_skip_their_streams_and_keep_the_rest(emulator_factory: Any, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from fitbit_sync.catalog import ALL_SCOPES, SCOPE_LOCATION, SCOPE_SLEEP
+
+    emu = emulator_factory(seed=52, start=date(2025, 8, 1), end=date(2025, 8, 31), quota_per_minute=100_000)
+    emu.state.oauth.set_consent(grant_only=[s for s in ALL_SCOPES if s not in (SCOPE_SLEEP, SCOPE_LOCATION)])
+    db = tmp_path / "fitbit.db"
+    emulator_settings(emu, tmp_path, db)  # the user unticked sleep and location at consent
+    for key, value in emulator_env(emu, tmp_path, db).items():
+        monkeypatch.setenv(key, value)
+    code, out, err = run(["backfill", "--start", "2025-08-01", "--end", "2025-08-20", "--types",
+                          "sleep,exercise,steps:daily"], capsys)
+    assert code == 0, err
+    assert "not synced: sleep:" in out and "Traceback" not in err
+    tables = read_tables(db)
+    assert tables["Sleep Summary"] == [] and tables["GPS"] == []
+    assert len(tables["Total Steps"]) == 20 and tables["Activity Records"]  # workouts, without tracks

@@ -151,3 +151,21 @@ def test_a_store_failure_stops_the_run(tmp_path: Path) -> None:
     with pytest.raises(StoreError):
         engine(client, store).run([day_request()])
     assert covered(store) == []
+
+
+def test_progress_shows_points_calls_and_quota(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from fitbit_sync.sync.progress import SyncProgress, expected_calls
+
+    out = io.StringIO()
+    client = ScriptedClient([[600, 599, 598], [300, 200], [10, 0]])
+    progress = SyncProgress(calls=lambda: len(client.calls), quota_per_minute=300,
+                            console=Console(file=out, force_terminal=True, width=160), description="backfill")
+    engine(client, SQLiteStore(tmp_path / "a.db"), progress=progress).run([day_request()])
+    text = out.getvalue()
+    assert "backfill" in text and "7 points" in text and "3 calls" in text and "of 300" in text
+    assert "100%" in text
+    assert expected_calls(Request(STREAMS_BY_KEY["heart-rate"], 0, 30 * 24 * HOUR)) == 52  # 30 days at ~5 s

@@ -1,5 +1,6 @@
-"""A ``fitbit-sync backfill`` killed with SIGKILL at random moments, then run again, ends with a
-database identical to an uninterrupted run, table by table and row by row."""
+"""A ``fitbit-sync backfill`` killed with SIGKILL at random moments (and once stopped with Ctrl-C),
+then run again, ends with a database identical to an uninterrupted run, table by table and row by
+row."""
 
 from __future__ import annotations
 
@@ -70,6 +71,20 @@ def test_sigkill_at_random_moments_then_rerun_equals_an_uninterrupted_run(emulat
         if proc.returncode == -signal.SIGKILL and coverage_rows(kill_dir / "fitbit.db") > before:
             killed_mid_run += 1  # it had stored some pages (and their coverage), not all
     assert killed_mid_run >= 1, "no kill landed while pages were being written; rerun with another KILL_SEED"
+
+    # Ctrl-C: the pages in flight are finished, then one line and exit 130
+    before = coverage_rows(kill_dir / "fitbit.db")
+    proc = backfill(kill_env)
+    deadline = time.monotonic() + 60
+    while coverage_rows(kill_dir / "fitbit.db") == before and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # until it writes its first page
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    if proc.returncode != 0:  # (it may have finished just before the signal)
+        assert proc.returncode == 130, err.decode()
+        lines = err.decode().strip().splitlines()
+        assert lines[-1] == "fitbit-sync: error: interrupted; run the same command again to resume", lines
+        assert b"Traceback" not in err
 
     final = backfill(kill_env)
     _out, err = final.communicate(timeout=240)

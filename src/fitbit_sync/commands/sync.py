@@ -14,7 +14,14 @@ from rich.console import Console
 
 from fitbit_sync.config import load_settings
 from fitbit_sync.sync.engine import RunReport
-from fitbit_sync.sync.runner import SyncSession, check_range, choose_streams, parse_date, stderr_is_terminal
+from fitbit_sync.sync.runner import (
+    SyncSession,
+    check_range,
+    choose_streams,
+    parse_date,
+    setup_command_logging,
+    stderr_is_terminal,
+)
 
 TYPES_HELP = "comma-separated data types or streams (e.g. heart-rate,steps:daily); default: all"
 CONFIG_HELP = "TOML config file (default: $FITBIT_SYNC_CONFIG or ~/.config/fitbit-sync/config.toml)"
@@ -57,6 +64,7 @@ def run_backfill(start: str, end: str, types: str | None, config: Path | None) -
     check_range(first, last)
     settings = load_settings(config)
     streams = choose_streams(settings, types)
+    setup_command_logging(settings)
     with sigterm_as_interrupt(), SyncSession(settings, progress=stderr_is_terminal()) as session:
         zone = session.resolve_zone()
         check_range(first, last, zone)
@@ -71,6 +79,7 @@ def run_backfill(start: str, end: str, types: str | None, config: Path | None) -
 def run_sync(types: str | None, config: Path | None) -> None:
     settings = load_settings(config)
     streams = choose_streams(settings, types)
+    setup_command_logging(settings)
     with sigterm_as_interrupt(), SyncSession(settings, progress=stderr_is_terminal()) as session:
         session.resolve_zone()
         requests = session.plan_sync(streams)

@@ -257,3 +257,25 @@ class SyncSession:
 
 def stderr_is_terminal() -> bool:
     return sys.stderr.isatty()
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is now (Rich's progress display redirects it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(self.format(record), file=sys.stderr)
+        except Exception:  # pragma: no cover - logging must never raise
+            self.handleError(record)
+
+
+def setup_command_logging(settings: Settings) -> None:
+    """Warnings (retries, skipped points, withheld scopes) as ``fitbit-sync: warning: ...`` lines;
+    everything with ``log_level = DEBUG``. Idempotent."""
+    logger = logging.getLogger("fitbit_sync")
+    if any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        return
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("fitbit-sync: %(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING)
