@@ -139,22 +139,28 @@ def test_worker_decoding_matches_and_falls_back(tmp_path: Path, monkeypatch: pyt
     archive = write_zip(tmp_path / "t.zip", files)
     inline = SQLiteStore(tmp_path / "inline.db")
     import_archives([archive], inline, ImportOptions())
-    monkeypatch.setattr(prefetch, "MIN_FILES", 2)
+    monkeypatch.setattr(prefetch, "MIN_FILES", 1)  # every bulk family through the worker
     from fitbit_sync.sources.takeout import importer
 
     decoded_by_worker: list[bool] = []
 
-    def recording(entries: list[Any]) -> Any:
-        for entry, decoded in prefetch.decoded_ahead(entries):
-            decoded_by_worker.append(decoded is not None)
+    def recording(family: str, zone: str, entries: list[Any]) -> Any:
+        for entry, decoded in prefetch.decoded_ahead(family, zone, entries):
+            if family == "json:heart_rate":
+                decoded_by_worker.append(decoded is not None)
             yield entry, decoded
 
     monkeypatch.setattr(importer, "decoded_ahead", recording)
     worker = SQLiteStore(tmp_path / "worker.db")
     summary = import_archives([archive], worker, ImportOptions())
     assert decoded_by_worker == [True, True, True, True, False]
-    query = 'SELECT time, value FROM "HeartRate_Intraday" ORDER BY time'
-    assert worker.connection.execute(query).fetchall() == inline.connection.execute(query).fetchall()
+    for table in ("HeartRate_Intraday", "Steps_Intraday", "Distance_Intraday", "Elevation_Intraday"):
+        query = f'SELECT time, value FROM "{table}" ORDER BY time'
+        assert worker.connection.execute(query).fetchall() == inline.connection.execute(query).fetchall(), table
+    for table in ("Total Steps", "distance", "calories", "elevation"):
+        query = f'SELECT date, time, value FROM "{table}" ORDER BY date'
+        assert worker.connection.execute(query).fetchall() == inline.connection.execute(query).fetchall(), table
+    assert worker.coverage("google-health") == inline.coverage("google-health")
     assert worker.connection.execute('SELECT value FROM "HeartRate_Intraday" WHERE time = ?',
                                      (1704549600000,)).fetchone() == (72,)
     odd = next(f for f in summary.files if f.label.endswith("heart_rate-2024-01-07.json"))

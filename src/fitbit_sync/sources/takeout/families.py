@@ -42,7 +42,7 @@ class Family:
     derive: bool = True  # per-minute values feed daily totals
     metrics: dict[str, str] = field(default_factory=dict)  # measurement -> metric, when not ``metric``
     note: str = ""  # why a recognised family is not imported
-    prefetch: bool = False  # decoded ahead by a worker process (``prefetch.py``)
+    bulk: bool = False  # regular files decoded whole (``parsers.bulk``), ahead in a worker (``prefetch``)
 
     def metric_of(self, measurement: str) -> str:
         return self.metrics.get(measurement, self.metric)
@@ -75,14 +75,15 @@ def _skip(key: str, pattern: re.Pattern[str], note: str) -> Family:
 
 FAMILIES: tuple[Family, ...] = (
     # --- intraday: per-minute and per-sample streams ---------------------------------------------
-    Family("json:heart_rate", _json("heart_rate"), "heart_rate", 10, json_intraday.parse_heart_rate, prefetch=True),
+    Family("json:heart_rate", _json("heart_rate"), "heart_rate", 10, json_intraday.parse_heart_rate, bulk=True),
     _google("heart_rate", "heart_rate", 11, covers=False),
-    Family("json:steps", _json("steps"), "steps", 20, json_intraday.parse_steps),
+    Family("json:steps", _json("steps"), "steps", 20, json_intraday.parse_steps, bulk=True),
     _google("steps", "steps", 21, covers=False),
-    Family("json:distance", _json("distance"), "distance", 30, json_intraday.parse_distance),
+    Family("json:distance", _json("distance"), "distance", 30, json_intraday.parse_distance, bulk=True),
     _google("distance", "distance", 31, covers=False),
-    Family("json:calories", _json("calories"), "calories", 40, json_intraday.parse_calories),
-    Family("json:altitude", _json("altitude"), "altitude", 45, json_intraday.parse_altitude, covers=False),
+    Family("json:calories", _json("calories"), "calories", 40, json_intraday.parse_calories, bulk=True),
+    Family("json:altitude", _json("altitude"), "altitude", 45, json_intraday.parse_altitude, covers=False,
+           bulk=True),
     _google("active_energy_burned", "active_energy", 46, covers=False),
     _google("floors", "floors", 47, covers=False),
     _google("oxygen_saturation", "spo2_minute", 50, covers=False),

@@ -18,20 +18,21 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from operator import attrgetter
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from fitbit_sync.errors import ArchiveError, ConfigError, FitbitSyncError
-from fitbit_sync.records import Record
+from fitbit_sync.records import FieldValue, Record
 from fitbit_sync.schema import DEVICE_TAG
 from fitbit_sync.sources.takeout import coverage as cov
 from fitbit_sync.sources.takeout.dedup import Claims, choose_sources
 from fitbit_sync.sources.takeout.discovery import Archives, Entry
 from fitbit_sync.sources.takeout.families import DAILY_PHASE, PROFILE, Family, classify, imported
 from fitbit_sync.sources.takeout.layouts import detect_layouts, is_bulk, is_noise
+from fitbit_sync.sources.takeout.parsers.bulk import DECODERS, Bulk, unpack
 from fitbit_sync.sources.takeout.parsers.common import SUM_PREFIX, ParseContext
-from fitbit_sync.sources.takeout.parsers.json_intraday import Decoded, decode_heart_rate, heart_rate_records
 from fitbit_sync.sources.takeout.parsers.profile import profile_time_zone
 from fitbit_sync.sources.takeout.prefetch import decoded_ahead
 from fitbit_sync.sources.takeout.timezones import MINUTE_MS, LocalDays, iso_day, iso_of, resolve_zone
@@ -275,8 +276,8 @@ class TakeoutImporter:
                     scan.update(mine)
                 self._advance(entry)
             choice = choose_sources(scan, self.options.prefer_sources)
-        if family.prefetch:
-            for entry, decoded in decoded_ahead(entries):
+        if family.bulk:
+            for entry, decoded in decoded_ahead(family.key, self.days.zone.key, entries):
                 self._import_file(family, entry, choice, decoded)
             return
         for entry in entries:
@@ -290,16 +291,16 @@ class TakeoutImporter:
         return owner is not None and owner != family.key
 
     def _import_file(self, family: Family, entry: Entry, choice: dict[int, str] | None,
-                     decoded: Decoded | None = None) -> None:
+                     decoded: Bulk | None = None) -> None:
         assert family.parse is not None
         ctx = self._context(choice=choice)
         report = FileReport(entry.label, family.key, "imported")
         state = _FileState()
         try:
-            if family.prefetch and decoded is None:
-                decoded = decode_heart_rate(entry.read_bytes())
+            if family.bulk and decoded is None:
+                decoded = DECODERS[family.key](entry.read_bytes(), self.days.zone.key)
             if decoded is not None:
-                self._consume_sorted(family, *heart_rate_records(decoded, ctx), state, report)
+                self._consume_bulk(family, decoded, state, report)
             else:
                 self._consume(family, family.parse(entry, ctx), state, report)
         except FitbitSyncError:
@@ -349,7 +350,7 @@ class TakeoutImporter:
                 day = iso_day(record.date) if record.date is not None else days.day_of(t)
                 low, high = days.bounds(day)
                 fast = record.date is None and current != SLEEP_SUMMARY
-                allowed = self._enter(family, record, day, state)
+                allowed = self._enter(family, current, day, state, record)
                 pseudo = current.startswith(SUM_PREFIX)
                 target = DERIVED.get(current) if family.derive and allowed else None
                 minutes = None if target is None else state.staged.setdefault((target[0], day), {})
@@ -370,27 +371,41 @@ class TakeoutImporter:
                 append = stage.append
                 minutes = None if target is None else state.staged.setdefault((target[0], day), {})
 
-    def _consume_sorted(self, family: Family, times: Sequence[int], records: list[Record], state: _FileState,
-                        report: FileReport) -> None:
-        """``_consume`` for one measurement in time order (decoded heart rate): a local day at a
-        time, found by bisection, instead of record by record."""
-        days = self.days
+    def _consume_bulk(self, family: Family, bulk: Bulk, state: _FileState, report: FileReport) -> None:
+        """``_consume`` for a decoded file (one measurement, time order): a local day at a time,
+        found by bisection, with records built only for the days that are taken."""
+        measurement, times, values = unpack(bulk)
+        days, tags = self.days, self.tags
+        pseudo = measurement.startswith(SUM_PREFIX)
+        target = DERIVED.get(measurement) if family.derive else None
         start, count = 0, len(times)
         while start < count:
             day = days.day_of(times[start])
-            end = bisect_left(times, days.midnight(day + 1), start)
-            if self._enter(family, records[start], day, state):
-                state.records.extend(records[start:end])
-                state.counts[records[start].measurement] += end - start
+            low, high = days.bounds(day)
+            end = bisect_left(times, high, start)
+            size = end - start
+            if not self._enter(family, measurement, day, state):
+                state.superseded += size
+                start = end
+                continue
+            segment = times[start:end]
+            fields: list[dict[str, FieldValue]] = [{"value": value} for value in values[start:end]]
+            if target is not None:
+                minutes = state.staged.setdefault((target[0], day), {})
+                for t, f in zip(segment, fields, strict=True):
+                    minutes.setdefault((t - low) // MINUTE_MS, f)
+            if pseudo:
+                state.contributed += size
             else:
-                state.superseded += end - start
+                state.records.extend(map(Record, repeat(measurement, size), segment, fields, repeat(tags, size)))
+                state.counts[measurement] += size
             start = end
             if len(state.records) >= self.options.batch_size:
                 self._commit(family, state, report)
 
-    def _enter(self, family: Family, record: Record, day: int, state: _FileState) -> bool:
+    def _enter(self, family: Family, measurement: str, day: int, state: _FileState,
+               record: Record | None = None) -> bool:
         """Start of a (measurement, day) segment: the claim, the day range, coverage presence."""
-        measurement = record.measurement
         if family.claim:
             allowed, new = self.claims.take(family.metric_of(measurement), day, family.key)
             if new:
@@ -400,12 +415,12 @@ class TakeoutImporter:
         first, last = state.days.get(measurement, (day, day))
         state.days[measurement] = (min(first, day), max(last, day))
         if family.covers:
-            if measurement == SLEEP_SUMMARY:
+            if measurement == SLEEP_SUMMARY and record is not None:
                 end = record.fields.get("endTime")
                 if isinstance(end, int):
                     state.present.setdefault(cov.SLEEP_END, {}).setdefault(self.days.day_of(end), set())
             have = state.present.setdefault(measurement, {}).setdefault(day, set())
-            if record.date is not None:
+            if record is not None and record.date is not None:
                 have.update(record.fields)
         return True
 

@@ -1,10 +1,11 @@
-"""Decode heart-rate files ahead, in a second process, while this one writes to the store.
+"""Decode the big legacy JSON files ahead, in a second process, while this one writes.
 
-Heart rate is 80 % of a multi-year archive's rows (17,000 a day). Reading and decoding those
-per-day JSON files (decompression, ``orjson``, timestamp parsing) runs in one worker process that
-returns compact arrays (UTC ms, bpm); this process only turns them into records and writes. The
-worker is purely an accelerator: a file it cannot decode as perfectly regular rows comes back as
-``None`` and goes through the normal parser, which reports and skips bad rows and files.
+Heart rate (17,000 rows a day) and the per-minute families are nearly all of a multi-year
+archive's rows. Reading and decoding their files (decompression, ``orjson``, timestamps) runs in
+one worker process that returns compact arrays (``parsers.bulk``); this process only turns them
+into records and writes. The worker is purely an accelerator: a file it cannot decode as perfectly
+regular rows comes back as ``None`` and goes through the normal parser, which reports and skips
+bad rows and files.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from fitbit_sync.sources.takeout.discovery import MAX_WHOLE_FILE, Entry
-from fitbit_sync.sources.takeout.parsers.json_intraday import Decoded, decode_heart_rate
+from fitbit_sync.sources.takeout.parsers.bulk import DECODERS, Bulk
 
-#: Below this many heart-rate files a second process costs more than it saves.
+#: Below this many files of a family a second process costs more than it saves.
 MIN_FILES = 32
 AHEAD = 4  # files decoded ahead of the writer (bounded memory: a few hundred KB each)
 
@@ -40,14 +41,14 @@ def _read(container: str, name: str, in_zip: bool) -> bytes:
     return data
 
 
-def _work(container: str, name: str, in_zip: bool) -> Decoded | None:
+def _work(family: str, zone: str, container: str, name: str, in_zip: bool) -> Bulk | None:
     try:
-        return decode_heart_rate(_read(container, name, in_zip))
+        return DECODERS[family](_read(container, name, in_zip), zone)
     except Exception:  # unreadable here: the normal parser reads it again and reports why
         return None
 
 
-def decoded_ahead(entries: Sequence[Entry]) -> Iterator[tuple[Entry, Decoded | None]]:
+def decoded_ahead(family: str, zone: str, entries: Sequence[Entry]) -> Iterator[tuple[Entry, Bulk | None]]:
     """Each entry with its decoded arrays (or None), in order, decoded by a worker process; when
     no worker can be started (or it dies), entries come with None and are parsed here."""
     if len(entries) < MIN_FILES:
@@ -62,18 +63,18 @@ def decoded_ahead(entries: Sequence[Entry]) -> Iterator[tuple[Entry, Decoded | N
         except (OSError, RuntimeError, ValueError):
             pool = None
 
-    def submit(entry: Entry) -> Future[Decoded | None] | None:
+    def submit(entry: Entry) -> Future[Bulk | None] | None:
         nonlocal pool
         if pool is None:
             return None
         try:
-            return pool.submit(_work, *entry.locator())
+            return pool.submit(_work, family, zone, *entry.locator())
         except Exception:  # a broken pool: finish without it
             pool.shutdown(wait=False, cancel_futures=True)
             pool = None
             return None
 
-    pending: deque[tuple[Entry, Future[Decoded | None] | None]] = deque()
+    pending: deque[tuple[Entry, Future[Bulk | None] | None]] = deque()
     queue = iter(entries)
     try:
         for entry in queue:
@@ -82,7 +83,7 @@ def decoded_ahead(entries: Sequence[Entry]) -> Iterator[tuple[Entry, Decoded | N
                 break
         while pending:
             entry, future = pending.popleft()
-            result: Decoded | None = None
+            result: Bulk | None = None
             if future is not None:
                 try:
                     result = future.result()

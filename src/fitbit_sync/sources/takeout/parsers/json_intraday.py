@@ -9,23 +9,13 @@ steps/distance siblings and its values as feet of climb (10 per floor).
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable, Iterator
-from itertools import pairwise, repeat
 from typing import Any
-
-import orjson
 
 from fitbit_sync.records import FieldValue, Record
 from fitbit_sync.sources.takeout.discovery import Entry
-from fitbit_sync.sources.takeout.parsers.common import (
-    SUM_PREFIX,
-    ParseContext,
-    is_no_data,
-    json_array,
-    load_json_array,
-)
-from fitbit_sync.sources.takeout.timezones import DAY_MS, _clock, _fitbit_day_ms, clock_ms, fitbit_naive_ms
+from fitbit_sync.sources.takeout.parsers.common import SUM_PREFIX, ParseContext, load_json_array
+from fitbit_sync.sources.takeout.timezones import DAY_MS, fitbit_naive_ms
 from fitbit_sync.sources.takeout.units import M_PER_CM, M_PER_FT, number
 
 HEART_RATE = "HeartRate_Intraday"
@@ -35,56 +25,9 @@ ELEVATION = "Elevation_Intraday"
 CALORIES_SUM = SUM_PREFIX + "calories"
 
 
-Decoded = tuple[bytes, bytes]  # array('q') of UTC ms and array('H') of bpm, as bytes
-
-
 def parse_heart_rate(entry: Entry, ctx: ParseContext) -> Iterator[Record]:
-    """The hot path of a multi-year import (17,000 rows a day): a file whose rows are all regular
-    is converted in bulk; otherwise row by row, skipping and counting bad rows."""
-    data = entry.read_bytes()
-    decoded = decode_heart_rate(data)
-    if decoded is not None:
-        return iter(heart_rate_records(decoded, ctx)[1])
-    return _heart_rate_rows(json_array(data), ctx)
-
-
-def decode_heart_rate(data: bytes) -> Decoded | None:
-    """Arrays of a file whose every row is ``{"dateTime": "MM/DD/YY HH:MM:SS", "value": {"bpm":
-    <1..399>, ...}}``, in time order; None for anything else (the row-by-row path handles it)."""
-    if not data.strip() or is_no_data(data):
-        return None
-    try:
-        rows = orjson.loads(data)
-        if not isinstance(rows, list) or not rows:
-            return None
-        stamps = [row["dateTime"] for row in rows]
-        bpms = [row["value"]["bpm"] for row in rows]
-        if not all(type(bpm) is int and 0 < bpm < 400 for bpm in bpms):
-            return None
-        if not all(type(stamp) is str and len(stamp) == 17 and stamp[8] == " " for stamp in stamps):
-            return None
-        for day in {stamp[:8] for stamp in stamps} - _fitbit_day_ms.keys():
-            fitbit_naive_ms(day + " 00:00:00")  # validates the date and fills the cache
-        for clock in {stamp[9:] for stamp in stamps} - _clock.keys():
-            _clock[clock] = clock_ms(clock)
-        days, clocks = _fitbit_day_ms, _clock
-        times = [days[stamp[:8]] + clocks[stamp[9:]] for stamp in stamps]
-        if any(later < earlier for earlier, later in pairwise(times)):
-            pairs = sorted(zip(times, bpms, strict=True))  # the bulk path needs time order
-            times, bpms = [t for t, _ in pairs], [b for _, b in pairs]
-        return array("q", times).tobytes(), array("H", bpms).tobytes()
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError):
-        return None
-
-
-def heart_rate_records(decoded: Decoded, ctx: ParseContext) -> tuple[array[int], list[Record]]:
-    """The times (UTC ms, ascending) and the records of a decoded file."""
-    times, bpms = array("q"), array("H")
-    times.frombytes(decoded[0])
-    bpms.frombytes(decoded[1])
-    count = len(times)
-    fields: list[dict[str, FieldValue]] = [{"value": bpm} for bpm in bpms]
-    return times, list(map(Record, repeat(HEART_RATE, count), times, fields, repeat(ctx.tags, count)))
+    """Row by row, skipping and counting bad rows (regular files take ``bulk.decode_heart_rate``)."""
+    return _heart_rate_rows(load_json_array(entry), ctx)
 
 
 def _heart_rate_rows(rows: list[Any], ctx: ParseContext) -> Iterator[Record]:
