@@ -57,7 +57,9 @@ def read_coverage(conn: sqlite3.Connection, source: str, stream: str | None) -> 
             "WHERE source = ? AND stream = ? ORDER BY start_ms",
             (source, stream),
         )
-    return [Coverage(*row) for row in rows]
+    # SQLite stores any type in any column: rows that are not integer spans (a damaged or edited
+    # file) are left out, which only means that range is fetched again
+    return [Coverage(*row) for row in rows if all(type(v) is int for v in row[2:])]
 
 
 def read_state(conn: sqlite3.Connection, key: str) -> str | None:
