@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Coroutine
+from datetime import date
 from typing import Any, TypeVar
 
 import httpx
 from starlette.applications import Starlette
 
 T = TypeVar("T")
+DP = "/v4/users/me/dataTypes/{}/dataPoints"
 
 
 class InProcessClient:
@@ -43,3 +45,43 @@ class InProcessClient:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
         self._loop.close()
+
+
+def civil(d: date) -> dict[str, Any]:
+    """A civil date as the ``dailyRollUp`` range wants it (midnight)."""
+    return {"date": {"year": d.year, "month": d.month, "day": d.day}}
+
+
+def rollup(
+    http: httpx.Client | InProcessClient, type_id: str, body: dict[str, Any], daily: bool = False
+) -> list[dict[str, Any]]:
+    """Every window of a ``rollUp`` (or ``dailyRollUp``), following page tokens."""
+    url = DP.format(type_id) + (":dailyRollUp" if daily else ":rollUp")
+    points: list[dict[str, Any]] = []
+    token = None
+    while True:
+        response = http.post(url, json={**body, **({"pageToken": token} if token else {})})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        points += page.get("rollupDataPoints", [])
+        token = page.get("nextPageToken")
+        if not token:
+            return points
+
+
+def list_all(
+    http: httpx.Client | InProcessClient, type_id: str, filter_text: str, *, reconcile: bool = False, **params: Any
+) -> list[dict[str, Any]]:
+    """Every data point ``list`` (or ``reconcile``) serves for a filter, following page tokens."""
+    url = DP.format(type_id) + (":reconcile" if reconcile else "")
+    points: list[dict[str, Any]] = []
+    token = None
+    query = {"filter": filter_text, "pageSize": 10000, **params}
+    while True:
+        response = http.get(url, params={**query, **({"pageToken": token} if token else {})})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        points += page.get("dataPoints", [])
+        token = page["nextPageToken"]
+        if not token:
+            return points

@@ -79,7 +79,7 @@ def test_every_type_is_a_data_point_member() -> None:
 
 
 def _interesting_days(gen: Generator) -> list[date]:
-    wanted = {"gps": None, "nap": None, "classic": None, "manual": None, "pause": None}
+    wanted = {"gps": None, "nap": None, "classic": None, "manual": None, "pause": None, "swim": None, "height": None}
     for day in gen.days():
         plan = gen.plan(day)
         if not plan.worn:
@@ -94,6 +94,10 @@ def _interesting_days(gen: Generator) -> list[date]:
             wanted["manual"] = day
         if wanted["pause"] is None and any(s.pause for s in gen.exercises(day)):
             wanted["pause"] = day
+        if wanted["swim"] is None and any(e.kind == "SWIMMING" for e in plan.exercises):
+            wanted["swim"] = day
+        if wanted["height"] is None and gen.records("height", day):
+            wanted["height"] = day
         if all(wanted.values()):
             break
     # DST (25 h), flight to Tokyo, spring DST (23 h), flight to New York first: dense types use four.
@@ -192,7 +196,9 @@ def test_rollup_bodies_validate(api: InProcessClient, state: EmulatorState) -> N
             )
             for point in body.get("rollupDataPoints", []):
                 assert set(point) == {"civilStartTime", "civilEndTime", spec.json_key}
-    assert {"steps", "heart-rate", "total-calories", "calories-in-heart-rate-zone", "floors"} <= nonempty
+    assert {"steps", "heart-rate", "total-calories", "calories-in-heart-rate-zone", "floors", "sedentary-period"} <= (
+        nonempty
+    )
 
 
 def test_account_bodies_validate(api: InProcessClient, state: EmulatorState) -> None:
@@ -210,7 +216,7 @@ def test_account_bodies_validate(api: InProcessClient, state: EmulatorState) -> 
 def test_get_and_tcx_bodies_validate(api: InProcessClient, state: EmulatorState) -> None:
     gen = state.generator
     for day in _interesting_days(gen):
-        for type_id in ("exercise", "sleep", "weight", "body-fat"):
+        for type_id in ("exercise", "sleep", "weight", "body-fat", "height"):
             for point in gen.points(type_id, day):
                 point_id = point["name"].rsplit("/", 1)[-1]
                 body = _checked(api.get(DP.format(type_id) + f"/{point_id}"), "health.users.dataTypes.dataPoints.get")

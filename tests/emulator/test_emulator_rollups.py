@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+from emulator_helpers import DP, civil, list_all, rollup
 
 from fitbit_sync.emulator.generator.exercise import KCAL_SCALE
 from fitbit_sync.emulator.testing import EmulatorServer
 
-DP = "/v4/users/me/dataTypes/{}/dataPoints"
 START = date(2025, 10, 20)  # the range holds the 25-hour DST day of 26 October
 
 
@@ -29,32 +29,6 @@ def iso(d: date) -> str:
 
 def epoch(text: str) -> int:
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
-
-
-def rollup(http: httpx.Client, type_id: str, body: dict[str, Any], daily: bool = False) -> list[dict[str, Any]]:
-    url = DP.format(type_id) + (":dailyRollUp" if daily else ":rollUp")
-    points: list[dict[str, Any]] = []
-    token = None
-    while True:
-        response = http.post(url, json={**body, **({"pageToken": token} if token else {})})
-        assert response.status_code == 200, response.text
-        page = response.json()
-        points += page.get("rollupDataPoints", [])
-        token = page.get("nextPageToken")
-        if not token:
-            return points
-
-
-def list_all(http: httpx.Client, type_id: str, filter_text: str) -> list[dict[str, Any]]:
-    points: list[dict[str, Any]] = []
-    token = None
-    while True:
-        params = {"filter": filter_text, "pageSize": 10000, **({"pageToken": token} if token else {})}
-        page = http.get(DP.format(type_id), params=params).json()
-        points += page.get("dataPoints", [])
-        token = page["nextPageToken"]
-        if not token:
-            return points
 
 
 SUM_FIELDS = {
@@ -133,10 +107,6 @@ def test_heart_rate_rollup_matches_the_samples(http: httpx.Client) -> None:
             "beatsPerMinuteMin": float(min(values)),
             "beatsPerMinuteMax": float(max(values)),
         }
-
-
-def civil(d: date) -> dict[str, Any]:
-    return {"date": {"year": d.year, "month": d.month, "day": d.day}}
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,7 @@ TYPES: dict[str, DataTypeSpec] = {
         _t("active-minutes", "activeMinutes", INTERVAL, A, ALL, generated=True, heavy=True, **HR14),
         _t("active-zone-minutes", "activeZoneMinutes", INTERVAL, A, ALL, generated=True, heavy=True),
         _t("activity-level", "activityLevel", INTERVAL, A, f"{LR} {ROLLUP}"),
-        _t("sedentary-period", "sedentaryPeriod", INTERVAL, A, ALL),
+        _t("sedentary-period", "sedentaryPeriod", INTERVAL, A, ALL, generated=True, heavy=True),
         _t("time-in-heart-rate-zone", "timeInHeartRateZone", INTERVAL, A, ALL, generated=True, heavy=True),
         _t(
             "calories-in-heart-rate-zone",
@@ -145,7 +145,7 @@ TYPES: dict[str, DataTypeSpec] = {
             heavy=True,
             **HR14,
         ),
-        _t("swim-lengths-data", "swimLengthsData", INTERVAL, A, ALL),
+        _t("swim-lengths-data", "swimLengthsData", INTERVAL, A, ALL, generated=True),
         _t("vo2-max", "vo2Max", SAMPLE, A, LR),
         _t("run-vo2-max", "runVo2Max", SAMPLE, A, ALL, generated=True),
         _t("daily-vo2-max", "dailyVo2Max", DAILY, A, LR, generated=True),
@@ -164,7 +164,7 @@ TYPES: dict[str, DataTypeSpec] = {
         _t("core-body-temperature", "coreBodyTemperature", SAMPLE, H, f"{ALL} {GET}", identifiable=True),
         _t("weight", "weight", SAMPLE, H, f"{ALL} {GET}", generated=True, identifiable=True),
         _t("body-fat", "bodyFat", SAMPLE, H, f"{ALL} {GET}", generated=True, identifiable=True),
-        _t("height", "height", SAMPLE, H, f"{LR} {GET}", identifiable=True),
+        _t("height", "height", SAMPLE, H, f"{LR} {GET}", generated=True, identifiable=True),
         _t("blood-glucose", "bloodGlucose", SAMPLE, H, f"{ALL} {GET}", identifiable=True),
         _t(
             "electrocardiogram",

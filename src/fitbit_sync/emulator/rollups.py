@@ -89,6 +89,14 @@ def _calories_in_zone(recs: list[Record]) -> dict[str, Any]:
     }
 
 
+def _sedentary(recs: list[Record]) -> dict[str, Any]:
+    return {"durationSum": f"{sum(r[1] - r[0] for r in recs)}s"}
+
+
+def _swim_lengths(recs: list[Record]) -> dict[str, Any]:
+    return {"strokeCountSum": str(sum(r[5][0] for r in recs))}
+
+
 def _weight(recs: list[Record]) -> dict[str, Any]:
     return {"weightGramsAvg": sum(r[5][1] for r in recs) / len(recs)}
 
@@ -117,6 +125,8 @@ REDUCERS: dict[str, Callable[[list[Record]], dict[str, Any]]] = {
     "weight": _weight,
     "body-fat": _body_fat,
     "run-vo2-max": _run_vo2,
+    "sedentary-period": _sedentary,
+    "swim-lengths-data": _swim_lengths,
 }
 
 

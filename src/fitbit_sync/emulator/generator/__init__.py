@@ -14,6 +14,7 @@ Public API (stable; other test suites compare what they stored against it)::
     gen.points("steps", day, reconciled=True)  # the ``reconcile`` shape (dataPointName, no dataSource)
     gen.records("total-calories", day)      # raw records (also rollup-only types), oldest first
     gen.exercise_ids(day)                   # exercise data point ids of that day
+    gen.exercises(day)                      # ExerciseSession objects (swims: pool_length_mm, swim_lengths)
     gen.tcx(exercise_id)                    # the TCX XML exportExerciseTcx serves
 
 Everything is a pure function of ``(seed, date)`` (plus the time-zone history): a day is
@@ -32,7 +33,15 @@ from typing import Any, TypeVar
 
 from fitbit_sync.emulator.config import EmulatorConfig, ZonePeriod
 from fitbit_sync.emulator.datatypes import TYPES
-from fitbit_sync.emulator.generator.day import HEAVY_TYPES, LIGHT_TYPES, Record, build_heavy, build_light
+from fitbit_sync.emulator.generator.day import (
+    HEAVY_TYPES,
+    LIGHT_TYPES,
+    PLAN_TYPES,
+    Record,
+    build_heavy,
+    build_light,
+    build_plan_records,
+)
 from fitbit_sync.emulator.generator.exercise import KCAL_SCALE, ExerciseSession, make_exercise
 from fitbit_sync.emulator.generator.person import Person, make_person
 from fitbit_sync.emulator.generator.plan import DayPlan, make_plan
@@ -46,6 +55,7 @@ __all__ = ["Generator", "Record"]
 T = TypeVar("T")
 _HEAVY = frozenset(HEAVY_TYPES)
 _LIGHT = frozenset(LIGHT_TYPES)
+_PLAN = frozenset(PLAN_TYPES)
 
 
 class _LRU:
@@ -90,6 +100,7 @@ class Generator:
         # Bounded caches: a multi-year sweep never holds the history (plans ~1 kB, light days
         # ~0.1 MB, heavy days ~3 MB each).
         self._plans = _LRU(8192)
+        self._plan_records = _LRU(2048)
         self._sleep = _LRU(128)
         self._exercise = _LRU(128)
         self._light = _LRU(256)
@@ -175,6 +186,9 @@ class Generator:
                 return self._heavy.get(day, lambda: build_heavy(self, day))[data_type]  # type: ignore[no-any-return]
             if data_type in _LIGHT:
                 return self._light.get(day, lambda: build_light(self, day))[data_type]  # type: ignore[no-any-return]
+            if data_type in _PLAN:
+                by_type = self._plan_records.get(day, lambda: build_plan_records(self, day))
+                return by_type[data_type]
         if data_type not in TYPES:
             raise KeyError(f"unknown data type {data_type!r}")
         return []

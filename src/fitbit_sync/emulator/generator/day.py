@@ -1,12 +1,15 @@
 """Turn one civil day's plan into records, per data type.
 
-Two tiers:
+Three tiers:
 
-- *light* records (sessions, sleep-time samples, daily summaries, weigh-ins) come from the plan,
-  the sleep bundles and the workouts; they cost well under a millisecond per day.
+- *plan* records (weigh-ins, height entries) come straight from the plan: microseconds a day,
+  so a year-long ``list`` of weight or height does not generate a year of workouts.
+- *light* records (sessions, swim lengths, sleep-time samples, daily summaries) come from the
+  plan, the sleep bundles and the workouts; a few milliseconds per day with a workout.
 - *heavy* records come from the per-minute activity model and the heart-rate samples (5 s apart
-  at rest, 1 s in workouts): steps, distance, floors, altitude, energy, heart rate and the
-  zone-derived types. About 20-30 ms per day; the generator caches recent days.
+  at rest, 1 s in workouts): steps, distance, floors, altitude, energy, heart rate, the
+  zone-derived types and the sedentary periods (runs of worn minutes outside sleep and workouts
+  without a step). About 20-30 ms per day; the generator caches recent days.
 
 Every record is the tuple ``(start, end, start_offset, end_offset, seq, payload)`` (instants in
 POSIX seconds, offsets in seconds, ``seq`` a tie-breaker/index, ``payload`` type-specific), in
@@ -21,6 +24,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from fitbit_sync.emulator.generator.exercise import KCAL_SCALE
+from fitbit_sync.emulator.generator.plan import make_height
 from fitbit_sync.emulator.generator.rng import rng
 from fitbit_sync.emulator.generator.sleep import STAGE_HR, session_id
 
@@ -43,6 +47,7 @@ HEAVY_TYPES = (
     "time-in-heart-rate-zone",
     "calories-in-heart-rate-zone",
     "heart-rate",
+    "sedentary-period",
 )
 LIGHT_TYPES = (
     "sleep",
@@ -51,8 +56,6 @@ LIGHT_TYPES = (
     "oxygen-saturation",
     "respiratory-rate-sleep-summary",
     "run-vo2-max",
-    "weight",
-    "body-fat",
     "daily-resting-heart-rate",
     "daily-heart-rate-zones",
     "daily-heart-rate-variability",
@@ -60,7 +63,9 @@ LIGHT_TYPES = (
     "daily-respiratory-rate",
     "daily-sleep-temperature-derivations",
     "daily-vo2-max",
+    "swim-lengths-data",
 )
+PLAN_TYPES = ("weight", "body-fat", "height")
 ZONE_NAMES = ("", "LIGHT", "MODERATE", "VIGOROUS", "PEAK")
 
 
@@ -93,13 +98,8 @@ def build_light(g: Generator, day: date) -> dict[str, list[Record]]:
         out["exercise"].append((session.start, session.end, o0, o1, session.index, session))
         if session.run_vo2_max is not None:
             out["run-vo2-max"].append((session.end, session.end, o1, o1, session.index, session.run_vo2_max))
-
-    if plan.weigh_in is not None:
-        w = plan.weigh_in
-        o = off(w.time)
-        out["weight"].append((w.time, w.time, o, o, 0, (session_id(5, day, 0, g.seed), w.grams, w.manual, w.notes)))
-        if w.body_fat is not None:
-            out["body-fat"].append((w.time, w.time, o, o, 0, (session_id(4, day, 0, g.seed), w.body_fat)))
+        for k, (a, b, strokes, stroke) in enumerate(session.swim_lengths):
+            out["swim-lengths-data"].append((a, b, off(a), off(b), session.index * 1000 + k, (strokes, stroke)))
 
     if plan.worn:
         _daily(g, day, bundle, out)
@@ -110,6 +110,24 @@ def build_light(g: Generator, day: date) -> dict[str, list[Record]]:
 
 def _key(rec: Record) -> tuple[int, int]:
     return rec[0], rec[4]
+
+
+def build_plan_records(g: Generator, day: date) -> dict[str, list[Record]]:
+    """Weigh-ins and height entries: straight from the plan, microseconds per day."""
+    plan = g.plan(day)
+    off = g.timeline.offset_at
+    out: dict[str, list[Record]] = {name: [] for name in PLAN_TYPES}
+    if plan.weigh_in is not None:
+        w = plan.weigh_in
+        o = off(w.time)
+        out["weight"].append((w.time, w.time, o, o, 0, (session_id(5, day, 0, g.seed), w.grams, w.manual, w.notes)))
+        if w.body_fat is not None:
+            out["body-fat"].append((w.time, w.time, o, o, 0, (session_id(4, day, 0, g.seed), w.body_fat)))
+    height = make_height(g.seed, g.person, plan)
+    if height is not None:
+        o = off(height.time)
+        out["height"].append((height.time, height.time, o, o, 0, (session_id(3, day, 0, g.seed), height.millimeters)))
+    return out
 
 
 def _daily(g: Generator, day: date, bundle: Any, out: dict[str, list[Record]]) -> None:
@@ -226,6 +244,7 @@ def build_heavy(g: Generator, day: date) -> HeavyDay | dict[str, list[Record]]:
             worn[i] = False
 
     stage: list[str | None] = [None] * n
+    in_bed = [False] * n  # minutes touching a sleep period (sessions start on 30-second boundaries)
     following = g.sleep_bundle(day + timedelta(days=1))
     for sleep in [*g.sleep_bundle(day).sessions, *following.sessions[:1]]:
         for a, b, kind in sleep.stages:
@@ -233,6 +252,8 @@ def build_heavy(g: Generator, day: date) -> HeavyDay | dict[str, list[Record]]:
             hi = min(n, (b - t0 + MINUTE - 1) // MINUTE)
             for i in range(lo, hi):
                 stage[i] = kind
+        for i in range(max(0, (sleep.start - t0) // MINUTE), min(n, (sleep.end - t0 + MINUTE - 1) // MINUTE)):
+            in_bed[i] = True
 
     ex_at: list[Any] = [None] * n
     for session in g.exercises(day):
@@ -345,8 +366,10 @@ def build_heavy(g: Generator, day: date) -> HeavyDay | dict[str, list[Record]]:
         if chunk:
             minute_zone[i] = zone_of(sum([c[5] for c in chunk]) / (2 * len(chunk)))
     out["heart-rate"] = hr_recs
+    # Sedentary: worn, awake (no overlap with any sleep period), not in a workout, not a single step.
+    sedentary = [worn[i] and not in_bed[i] and ex_at[i] is None and not steps[i] for i in range(n)]
 
-    return HeavyDay(out, t0, worn, offs, steps, dist, gain, active, met10, minute_zone, bmr)
+    return HeavyDay(out, t0, worn, offs, steps, dist, gain, active, met10, minute_zone, bmr, sedentary)
 
 
 class HeavyDay:
@@ -365,9 +388,22 @@ class HeavyDay:
         met10: list[int],
         minute_zone: list[int],
         bmr: int,
+        sedentary: list[bool],
     ) -> None:
         self._out = out
-        self._minutes: tuple[Any, ...] | None = (t0, worn, offs, steps, dist, gain, active, met10, minute_zone, bmr)
+        self._minutes: tuple[Any, ...] | None = (
+            t0,
+            worn,
+            offs,
+            steps,
+            dist,
+            gain,
+            active,
+            met10,
+            minute_zone,
+            bmr,
+            sedentary,
+        )
 
     def __getitem__(self, data_type: str) -> list[Record]:
         if data_type != "heart-rate" and self._minutes is not None:
@@ -376,7 +412,7 @@ class HeavyDay:
 
     def _build_minutes(self) -> None:
         assert self._minutes is not None
-        t0, worn, offs, steps, dist, gain, active, met10, minute_zone, bmr = self._minutes
+        t0, worn, offs, steps, dist, gain, active, met10, minute_zone, bmr, sedentary = self._minutes
         self._minutes = None
         out = self._out
         cum_gain = 0
@@ -412,3 +448,21 @@ class HeavyDay:
                 o_cz.append((t, t + MINUTE, o, oe, 0, (z, total_kcal)))
                 if z >= 2:
                     o_azm.append((t, t + MINUTE, o, oe, 0, z))
+        out["sedentary-period"] = sedentary_periods(t0, offs, sedentary)
+
+
+def sedentary_periods(t0: int, offs: list[int], sedentary: list[bool]) -> list[Record]:
+    """Maximal runs of sedentary minutes as interval records (payload: the run's minutes)."""
+    periods: list[Record] = []
+    n = len(sedentary)
+    i = 0
+    while i < n:
+        if not sedentary[i]:
+            i += 1
+            continue
+        j = i + 1
+        while j < n and sedentary[j]:
+            j += 1
+        periods.append((t0 + i * MINUTE, t0 + j * MINUTE, offs[i], offs[j], 0, j - i))
+        i = j
+    return periods

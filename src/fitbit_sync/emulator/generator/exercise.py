@@ -2,7 +2,9 @@
 
 A session owns its minutes completely: the day model copies the session's heart-rate samples
 (1 per second), steps, distance, energy and altitude gain into the day's streams, so the
-session summary, the TCX export and the raw data points always agree.
+session summary, the TCX export and the raw data points always agree. Swims are pool swims:
+whole lengths (each a ``swim-lengths-data`` point) with turns and rests at the wall; the distance
+of a length counts in the minute it is completed.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ KCAL_SCALE = 256  # energies are multiples of 1/256 kcal, so sums are exact in b
 DISPLAY_NAMES = {
     "RUNNING": "Run",
     "WALKING": "Walk",
-    "BIKING": "Bike",
+    "BIKING": "Outdoor Bike",
     "STRENGTH_TRAINING": "Weights",
     "YOGA": "Yoga",
     "HIIT": "HIIT",
+    "SWIMMING": "Swim",
 }
 TCX_SPORT = {"RUNNING": "Running", "BIKING": "Biking"}
 # fraction of heart-rate reserve, speed (m/s), cadence (steps/min), MET at the reference speed
@@ -38,7 +41,12 @@ PROFILES: dict[str, tuple[tuple[float, float], tuple[float, float], tuple[int, i
     "STRENGTH_TRAINING": ((0.40, 0.55), (0.0, 0.0), (5, 20), 5.0),
     "YOGA": ((0.18, 0.28), (0.0, 0.0), (0, 6), 2.8),
     "HIIT": ((0.60, 0.70), (0.0, 0.0), (60, 110), 8.0),
+    "SWIMMING": ((0.55, 0.70), (0.6, 0.9), (0, 0), 7.0),
 }
+# Pool swims: pool length (mm) with its weight, and strokes per metre by stroke type.
+POOLS = ((25_000, 0.8), (50_000, 0.2))
+STROKES = (("FREESTYLE", 0.75, 0.75), ("BREASTSTROKE", 0.15, 0.55), ("BACKSTROKE", 0.10, 0.8))
+STROKE_SPEED = {"FREESTYLE": 1.0, "BREASTSTROKE": 0.8, "BACKSTROKE": 0.9}
 # Where outdoor workouts start, by home zone (latitude, longitude, altitude m).
 PLACES = {
     "Europe/Berlin": (52.5145, 13.3501, 34.0),
@@ -79,6 +87,8 @@ class ExerciseSession:
     zone_seconds: tuple[int, int, int, int] = (0, 0, 0, 0)  # LIGHT, MODERATE, VIGOROUS, PEAK
     azm: int = 0
     run_vo2_max: float | None = None
+    pool_length_mm: int = 0  # swims only
+    swim_lengths: list[tuple[int, int, int, str]] = field(default_factory=list)  # (start, end, strokes, stroke)
 
     @property
     def minutes(self) -> int:
@@ -135,16 +145,20 @@ def make_exercise(seed: int, plan: DayPlan, ex: ExercisePlan, weight_kg: float, 
         v = int(level + noise + 0.5)
         append(40 if v < 40 else (cap if v > cap else v))
     sin = math.sin
-    speeds = (
-        [
+    pool_mm = 0
+    lengths: list[tuple[int, int, int, str]] = []
+    if kind == "SWIMMING":
+        pool_mm = POOLS[0][0] if r.random() < POOLS[0][1] else POOLS[1][0]
+        speeds, lengths = _swim(r, n, speed_mean, pool_mm)
+    elif speed_mean > 0:
+        speeds = [
             0.0
             if paused_from <= s < paused_to
             else max(0.0, speed_mean * (1 + 0.06 * sin(s / 97.0)) + (rnd() - 0.5) * 0.17)
             for s in range(n)
         ]
-        if speed_mean > 0
-        else [0.0] * n
-    )
+    else:
+        speeds = [0.0] * n
 
     steps: list[int] = []
     active: list[int] = []
@@ -155,7 +169,12 @@ def make_exercise(seed: int, plan: DayPlan, ex: ExercisePlan, weight_kg: float, 
         steps.append(round(cadence * moving * r.uniform(0.97, 1.03)) if cadence else 0)
         met = met_ref * (sum(seg) / MINUTE / speed_mean if speed_mean > 0 else moving or 0.3)
         active.append(round(max(0.0, met - 1.0) * weight_kg * 3.5 / 200.0 * KCAL_SCALE))
-    if speed_mean > 0:
+    if lengths:  # whole pool lengths, each counted at the second it is completed
+        completed = [0] * n
+        for k, (_a, b, _strokes, _stroke) in enumerate(lengths, 1):
+            completed[b - 1] = k * pool_mm
+        cumulative = list(accumulate(completed, max))
+    elif speed_mean > 0:
         cumulative = [int(c) for c in accumulate(v * 1000.0 for v in speeds)]
     else:  # steps-based estimate, spread over each minute's last second
         cumulative = []
@@ -183,6 +202,8 @@ def make_exercise(seed: int, plan: DayPlan, ex: ExercisePlan, weight_kg: float, 
         active_kcal=active,
         altitude_gain_mm=[0] * ex.minutes,
         cumulative_mm=array("q", cumulative),
+        pool_length_mm=pool_mm,
+        swim_lengths=[(ex.start + a, ex.start + b, strokes, stroke) for a, b, strokes, stroke in lengths],
     )
     if ex.gps:
         _track(r, session, speeds, PLACES.get(place_zone, DEFAULT_PLACE))
@@ -194,6 +215,41 @@ def make_exercise(seed: int, plan: DayPlan, ex: ExercisePlan, weight_kg: float, 
     if ex.kind == "RUNNING" and ex.gps:
         session.run_vo2_max = round(plan.vo2_max + r.gauss(0.5, 0.8), 1)
     return session
+
+
+def _swim(
+    r: random.Random, n: int, speed_mean: float, pool_mm: int
+) -> tuple[list[float], list[tuple[int, int, int, str]]]:
+    """Per-second speed and the lengths ``(start, end, strokes, stroke)`` (seconds from the start).
+
+    Sets of 4-10 lengths with a few seconds per turn, 20-75 s of rest at the wall between sets;
+    the last length ends at least 30 s before the session does.
+    """
+    pool_m = pool_mm / 1000.0
+    speeds = [0.0] * n
+    lengths: list[tuple[int, int, int, str]] = []
+    t = r.randint(20, 60)
+    stroke, per_metre = "FREESTYLE", STROKES[0][2]
+    left_in_set = r.randint(4, 10)
+    while True:
+        seconds = max(10, round(pool_m / (speed_mean * STROKE_SPEED[stroke] * r.uniform(0.92, 1.08))))
+        if t + seconds > n - 30:
+            break
+        speed = pool_m / seconds
+        speeds[t : t + seconds] = [speed] * seconds
+        lengths.append((t, t + seconds, max(1, round(pool_m * per_metre * r.uniform(0.9, 1.1))), stroke))
+        t += seconds + r.randint(2, 6)
+        left_in_set -= 1
+        if left_in_set == 0:
+            t += r.randint(20, 75)
+            left_in_set = r.randint(4, 10)
+            u, acc = r.random(), 0.0
+            for name, weight, strokes_per_metre in STROKES:
+                acc += weight
+                if u < acc:
+                    stroke, per_metre = name, strokes_per_metre
+                    break
+    return speeds, lengths
 
 
 def mean_of(values: list[int] | array[int]) -> float:

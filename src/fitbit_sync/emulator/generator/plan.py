@@ -2,7 +2,8 @@
 
 A plan says whether the tracker was worn, when the night's sleep (the one *ending* that day)
 began and ended, naps, workouts, a charging gap, the morning weigh-in, and the day's
-physiological set points (resting heart rate, HRV, SpO2, breathing, skin temperature, VO2 max).
+physiological set points (resting heart rate, HRV, SpO2, breathing, skin temperature, VO2 max);
+``make_height`` says whether a height was entered that day (one day every few months).
 Plans cost microseconds, so neighbouring days and 30-day baselines can look at them freely.
 """
 
@@ -12,22 +13,27 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from fitbit_sync.emulator.generator.person import Person
-from fitbit_sync.emulator.generator.rng import rng, smooth
+from fitbit_sync.emulator.generator.rng import derive, rng, smooth
 from fitbit_sync.emulator.timeline import Timeline
 
 NOT_WORN_PROBABILITY = 0.014  # about five days a year
 HOUR = 3600
 MINUTE = 60
 
-# exercise type -> (probability weight, minutes range, GPS probability)
+# exercise type -> (probability weight, minutes range, GPS probability). Rides are outdoor rides
+# ("Outdoor Bike"), always with GPS; swims are pool swims, never with GPS. SWIMMING comes last
+# and took its weight from HIIT, so adding it changed the plans of as few days as possible.
 EXERCISE_MIX: dict[str, tuple[float, tuple[int, int], float]] = {
     "RUNNING": (0.30, (25, 60), 0.9),
     "WALKING": (0.25, (20, 70), 0.4),
-    "BIKING": (0.15, (30, 90), 0.85),
+    "BIKING": (0.15, (30, 90), 1.0),
     "STRENGTH_TRAINING": (0.12, (30, 60), 0.0),
     "YOGA": (0.08, (30, 60), 0.0),
-    "HIIT": (0.10, (20, 40), 0.0),
+    "HIIT": (0.04, (20, 40), 0.0),
+    "SWIMMING": (0.06, (25, 50), 0.0),
 }
+HEIGHT_PERIOD_DAYS = 91  # one height measurement in every block of 91 days
+HEIGHT_REMEASURE_PROBABILITY = 0.2  # a measurement that differs from the adult height by a few mm
 
 
 @dataclass(slots=True)
@@ -50,6 +56,12 @@ class WeighIn:
     body_fat: float | None
     manual: bool
     notes: str | None
+
+
+@dataclass(slots=True)
+class HeightLog:
+    time: int
+    millimeters: int
 
 
 @dataclass(slots=True)
@@ -186,6 +198,25 @@ def make_plan(seed: int, person: Person, timeline: Timeline, day: date) -> DayPl
         weigh_in=weigh_in,
         zones=heart_rate_zones(rest, person.max_hr),
     )
+
+
+def make_height(seed: int, person: Person, plan: DayPlan) -> HeightLog | None:
+    """The height entered by hand on this day, if any: exactly one day in each 91-day block.
+
+    Blocks are counted from a seed-dependent phase, the day within a block and the value come
+    from the block's own random stream, so the answer depends on ``(seed, day)`` alone. Most
+    entries repeat the adult height; a few are re-measurements a few millimetres off.
+    """
+    ordinal = plan.day.toordinal() - derive(seed, "height-phase") % HEIGHT_PERIOD_DAYS
+    block, position = divmod(ordinal, HEIGHT_PERIOD_DAYS)
+    r = rng(seed, "height", block)
+    if position != r.randrange(HEIGHT_PERIOD_DAYS):
+        return None
+    millimeters = person.height_mm
+    if r.random() < HEIGHT_REMEASURE_PROBABILITY:
+        millimeters += r.choice((-5, -4, -3, -2, -1, 1, 2, 3, 4, 5))
+    when = plan.sleep_end + r.randint(30, 180) * MINUTE + r.randint(0, 59)
+    return HeightLog(min(when, plan.t1 - 1), millimeters)
 
 
 def _at(timeline: Timeline, day: date, local_seconds_of_day: int) -> int | None:

@@ -210,6 +210,19 @@ def _body_fat(rec: Record, g: Generator) -> dict[str, Any]:
     return {"sampleTime": sample_time(rec), "percentage": rec[5][1]}
 
 
+def _height(rec: Record, g: Generator) -> dict[str, Any]:
+    return {"sampleTime": sample_time(rec), "heightMillimeters": str(rec[5][1])}
+
+
+def _sedentary(rec: Record, g: Generator) -> dict[str, Any]:
+    return {"interval": interval(rec)}
+
+
+def _swim_length(rec: Record, g: Generator) -> dict[str, Any]:
+    strokes, stroke = rec[5]
+    return {"interval": interval(rec), "strokeCount": str(strokes), "swimStrokeType": stroke}
+
+
 def _daily(rec: Record, g: Generator) -> dict[str, Any]:
     return {"date": date_json((rec[0] + rec[2]) // DAY), **_copy(rec[5])}
 
@@ -313,6 +326,10 @@ def exercise_body(s: ExerciseSession, g: Generator, o0: int, o1: int) -> dict[st
         summary["elevationGainMillimeters"] = float(sum(s.altitude_gain_mm))
     if s.run_vo2_max is not None:
         summary["runVo2Max"] = s.run_vo2_max
+    metadata: dict[str, Any] = {"hasGps": s.gps}
+    if s.pool_length_mm:
+        summary["totalSwimLengths"] = float(len(s.swim_lengths))
+        metadata["poolLengthMillimeters"] = str(s.pool_length_mm)
     events = [{"eventTime": rfc3339(s.start), "eventUtcOffset": duration(o0), "exerciseEventType": "START"}]
     if s.pause:
         for t, kind in ((s.pause[0], "PAUSE"), (s.pause[1], "RESUME")):
@@ -325,7 +342,7 @@ def exercise_body(s: ExerciseSession, g: Generator, o0: int, o1: int) -> dict[st
         "displayName": s.display_name,
         "activeDuration": duration(active),
         "metricsSummary": summary,
-        "exerciseMetadata": {"hasGps": s.gps},
+        "exerciseMetadata": metadata,
         "exerciseEvents": events,
         "createTime": created,
         "updateTime": created,
@@ -352,6 +369,9 @@ BUILDERS: dict[str, Callable[[Record, Generator], dict[str, Any]]] = {
     "run-vo2-max": _run_vo2,
     "weight": _weight,
     "body-fat": _body_fat,
+    "height": _height,
+    "sedentary-period": _sedentary,
+    "swim-lengths-data": _swim_length,
     "sleep": _sleep,
     "exercise": _exercise,
     "daily-resting-heart-rate": _daily,
@@ -382,7 +402,7 @@ def point_id(data_type: str, rec: Record) -> str | None:
     payload = rec[5]
     if data_type in ("sleep", "exercise"):
         return str(payload.id)
-    if data_type in ("weight", "body-fat"):
+    if data_type in ("weight", "body-fat", "height"):
         return str(payload[0])
     return None
 
@@ -391,8 +411,12 @@ def data_source(data_type: str, rec: Record) -> dict[str, Any]:
     if data_type in ("weight", "body-fat"):
         manual = rec[5][2] if data_type == "weight" else False
         return manual_source() if manual else scale_source()
+    if data_type == "height":
+        return manual_source()
     if data_type == "exercise":
         return tracker_source(rec[5].recording_method)
+    if data_type == "swim-lengths-data":
+        return tracker_source("ACTIVELY_MEASURED")
     if data_type in DERIVED:
         return tracker_source("DERIVED")
     return tracker_source()
@@ -402,6 +426,8 @@ def source_family(data_type: str, rec: Record) -> str:
     """'wearable', 'scale' or 'manual' - what dataSourceFamily filters look at."""
     if data_type == "weight":
         return "manual" if rec[5][2] else "scale"
+    if data_type == "height":
+        return "manual"
     if data_type == "body-fat":
         return "scale"
     return "wearable"
@@ -504,6 +530,10 @@ def _tz_text(rec: Record) -> str:
     return f'{{{_interval_text(rec)},"heartRateZoneType":"{ZONE_NAMES[rec[5]]}"}}'
 
 
+def _sedentary_text(rec: Record) -> str:
+    return f"{{{_interval_text(rec)}}}"
+
+
 FAST: dict[str, Callable[[Record], str]] = {
     "heart-rate": _hr_text,
     "steps": _count_text("count"),
@@ -514,6 +544,7 @@ FAST: dict[str, Callable[[Record], str]] = {
     "active-minutes": _am_text,
     "active-zone-minutes": _azm_text,
     "time-in-heart-rate-zone": _tz_text,
+    "sedentary-period": _sedentary_text,
 }
 
 
