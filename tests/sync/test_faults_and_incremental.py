@@ -98,7 +98,7 @@ def test_second_sync_makes_only_the_calls_recent_days_need(emulator_factory: Any
         assert session.client is not None
         zone = session.resolve_zone()
         today = T0.astimezone(zone).date()
-        session.run(session.plan_backfill(ALL, today - timedelta(days=9), today), "backfill")
+        session.run(session.plan_backfill(ALL, today - timedelta(days=5), today), "backfill")
 
         emu.state.reset_stats()
         plan = session.plan_sync(ALL)
@@ -129,5 +129,5 @@ def test_second_sync_makes_only_the_calls_recent_days_need(emulator_factory: Any
     # and everything stored equals what the generator serves up to now, exactly once
     now_ms = int(clock["now"] * 1000)
     hr = next(s for s in ALL if s.key == "heart-rate")
-    expected_hr, points = expected_records(gen, [hr], today - timedelta(days=9), today, zone, now_ms, "Charge 6")
+    expected_hr, points = expected_records(gen, [hr], today - timedelta(days=5), today, zone, now_ms, "Charge 6")
     assert len(after["HeartRate_Intraday"]) == points["heart-rate"] == len(expected_hr)

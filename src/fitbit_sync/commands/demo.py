@@ -37,7 +37,7 @@ def run_demo(days: int, db: Path, seed: int, console: Console | None = None) -> 
     from fitbit_sync.emulator.config import EmulatorConfig
     from fitbit_sync.emulator.server import run_in_thread
     from fitbit_sync.stores.sqlite import SQLiteStore
-    from fitbit_sync.sync.runner import SyncSession, stderr_is_terminal
+    from fitbit_sync.sync.runner import SyncSession, command_logging, stderr_is_terminal
 
     console = console or Console()
     if not 1 <= days <= MAX_DAYS:
@@ -47,7 +47,7 @@ def run_demo(days: int, db: Path, seed: int, console: Console | None = None) -> 
     today = datetime.now(UTC).date()
     # a day of margin on both sides: the user's local today may be UTC's yesterday or tomorrow
     config = EmulatorConfig(seed=seed, start=today - timedelta(days=days + 1), end=today + timedelta(days=1),
-                            cache_days=days + 4)
+                            cache_days=min(days + 4, 100))  # ~4.5 MB a day; smaller caches double the CPU
     with tempfile.TemporaryDirectory(prefix="fitbit-sync-demo-") as tmp, run_in_thread(config) as server:
         base = server.base_url
         settings = Settings(
@@ -58,7 +58,7 @@ def run_demo(days: int, db: Path, seed: int, console: Console | None = None) -> 
         )
         console.print(f"emulator on {base} (seed {seed}); signing in through its OAuth consent ...")
         authorize(settings, open_browser=_open_in_http_client, echo=lambda _line: None, timeout=30)
-        with SyncSession(settings, progress=stderr_is_terminal()) as session:
+        with command_logging(settings), SyncSession(settings, progress=stderr_is_terminal()) as session:
             assert session.store is not None and session.client is not None
             session.store.set_state(STATE_DEMO_SEED, str(seed))
             zone = session.resolve_zone()

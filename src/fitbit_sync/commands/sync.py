@@ -18,8 +18,8 @@ from fitbit_sync.sync.runner import (
     SyncSession,
     check_range,
     choose_streams,
+    command_logging,
     parse_date,
-    setup_command_logging,
     stderr_is_terminal,
 )
 
@@ -64,8 +64,8 @@ def run_backfill(start: str, end: str, types: str | None, config: Path | None) -
     check_range(first, last)
     settings = load_settings(config)
     streams = choose_streams(settings, types)
-    setup_command_logging(settings)
-    with sigterm_as_interrupt(), SyncSession(settings, progress=stderr_is_terminal()) as session:
+    with command_logging(settings), sigterm_as_interrupt(), \
+            SyncSession(settings, progress=stderr_is_terminal()) as session:
         zone = session.resolve_zone()
         check_range(first, last, zone)
         requests = session.plan_backfill(streams, first, last)
@@ -79,8 +79,8 @@ def run_backfill(start: str, end: str, types: str | None, config: Path | None) -
 def run_sync(types: str | None, config: Path | None) -> None:
     settings = load_settings(config)
     streams = choose_streams(settings, types)
-    setup_command_logging(settings)
-    with sigterm_as_interrupt(), SyncSession(settings, progress=stderr_is_terminal()) as session:
+    with command_logging(settings), sigterm_as_interrupt(), \
+            SyncSession(settings, progress=stderr_is_terminal()) as session:
         session.resolve_zone()
         requests = session.plan_sync(streams)
         assert session.client is not None

@@ -40,6 +40,7 @@ from fitbit_sync.stores.base import Coverage, Store
 log = logging.getLogger(__name__)
 
 GC_OLDER_EVERY = 32  # pages between collections of the middle generation
+GC_FULL_EVERY = 512  # and of everything (long backfills: memory stays flat)
 INTERRUPTED_MESSAGE = "interrupted; run the same command again to resume"
 
 
@@ -253,7 +254,7 @@ class Engine:
             pages = self.report.pages
         # With the automatic collector off, free the few reference cycles of each request (HTTP
         # machinery, an in-process emulator) while they are young: cheap, and memory stays flat.
-        gc.collect(1 if pages % GC_OLDER_EVERY == 0 else 0)
+        gc.collect(2 if pages % GC_FULL_EVERY == 0 else 1 if pages % GC_OLDER_EVERY == 0 else 0)
 
     # --- one request -------------------------------------------------------------------------------
 

@@ -10,11 +10,12 @@ stored coverage and run the plan; each run's calls are remembered in the store's
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -269,13 +270,20 @@ class _StderrHandler(logging.Handler):
             self.handleError(record)
 
 
-def setup_command_logging(settings: Settings) -> None:
-    """Warnings (retries, skipped points, withheld scopes) as ``fitbit-sync: warning: ...`` lines;
-    everything with ``log_level = DEBUG``. Idempotent."""
+@contextlib.contextmanager
+def command_logging(settings: Settings) -> Iterator[None]:
+    """While a command runs: warnings (retries, skipped points, withheld scopes) as
+    ``fitbit-sync: WARNING: ...`` lines on stderr; everything with ``log_level = DEBUG``. The
+    handler is removed afterwards, so in-process callers (tests) keep their logging as it was."""
     logger = logging.getLogger("fitbit_sync")
-    if any(isinstance(h, _StderrHandler) for h in logger.handlers):
-        return
-    handler = _StderrHandler()
+    handler = _StderrHandler(logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING)
     handler.setFormatter(logging.Formatter("fitbit-sync: %(levelname)s: %(message)s"))
+    previous = logger.level
     logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING)
+    if settings.log_level == "DEBUG":
+        logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
