@@ -169,3 +169,17 @@ def test_progress_shows_points_calls_and_quota(tmp_path: Path) -> None:
     assert "backfill" in text and "7 points" in text and "3 calls" in text and "of 300" in text
     assert "100%" in text
     assert expected_calls(Request(STREAMS_BY_KEY["heart-rate"], 0, 30 * 24 * HOUR)) == 52  # 30 days at ~5 s
+
+
+def test_a_page_token_of_the_wrong_type_is_a_failure_not_the_last_page(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "a.db")
+
+    class OddToken(ScriptedClient):
+        def list_data_points(self, type_id: str, **kw: Any) -> dict[str, Any]:
+            page = super().list_data_points(type_id, **kw)
+            page["nextPageToken"] = 12345  # a number: malformed
+            return page
+
+    report = engine(OddToken([[600, 599], [300]]), store).run([day_request()])
+    assert len(report.failures) == 1 and "nextPageToken" in str(report.failures[0][1])
+    assert covered(store) == []  # nothing claimed: the next run asks again

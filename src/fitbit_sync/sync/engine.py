@@ -365,5 +365,11 @@ def _ends(stream: Any, items: list[dict[str, Any]]) -> tuple[int | None, int | N
 
 
 def _next_token(page: Any) -> str | None:
+    """The next page's token; None on the last page. A token of the wrong type is a malformed
+    answer, never "the last page" (that would claim coverage for pages never fetched)."""
     token = page.get("nextPageToken") if isinstance(page, dict) else None
-    return token if isinstance(token, str) and token else None
+    if token is None or token == "":
+        return None
+    if not isinstance(token, str):
+        raise SourceError(f"unexpected answer: nextPageToken is {type(token).__name__}, not a string")
+    return token
