@@ -67,10 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # click usage errors arrive as ClickException subclasses
         # click's, or the copy typer vendors as typer._click (typer >= 0.16): match by class name
         if any(cls.__name__ == "ClickException" for cls in type(exc).__mro__):
-            exc.show()
+            print(_one_line_usage_error(exc), file=sys.stderr)
             return ExitCode.USAGE
         raise
     return int(result or 0) if isinstance(result, int) else 0
+
+
+def _one_line_usage_error(exc: Exception) -> str:
+    """click's usage error as one line: the message and where to find help."""
+    message = " ".join(str(exc.format_message()).split())  # type: ignore[attr-defined]
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command_path", None) or "fitbit-sync"
+    return f"fitbit-sync: error: {message} (see '{command} --help')"
 
 
 if __name__ == "__main__":  # pragma: no cover
