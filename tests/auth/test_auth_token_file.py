@@ -244,3 +244,11 @@ def test_a_symlinked_token_file_is_followed(tmp_path: Path) -> None:
     (tmp_path / "token.json").symlink_to(real.path)
     loaded = TokenStore(tmp_path / "token.json").load()
     assert loaded is not None and loaded.access_token.get_secret_value() == "ya29.linked"
+
+
+def test_a_fifo_in_place_of_the_token_file_is_refused_without_hanging(tmp_path: Path) -> None:
+    path = tmp_path / "token.json"
+    os.mkfifo(path, 0o600)
+    with pytest.raises(TokenFileError, match="not a regular file"):
+        TokenStore(path).load()  # opening a FIFO for reading would block without O_NONBLOCK
+    assert stat.S_ISFIFO(path.stat().st_mode)

@@ -75,3 +75,14 @@ def test_interval_arithmetic() -> None:
     assert subtract_intervals((0, 10), []) == [(0, 10)]
     assert subtract_intervals((0, 10), [(0, 10)]) == []
     assert sqlite3.sqlite_version_info >= (3, 24)  # upsert syntax
+
+
+def test_a_new_database_is_private_to_its_owner(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "dir" / "a.db"
+    with SQLiteStore(path) as store:
+        store.write([Record("Steps_Intraday", 0, {"value": 3})])
+    for name in ("a.db", "a.db-wal", "a.db-shm"):
+        member = path.parent / name
+        if member.exists():
+            assert member.stat().st_mode & 0o077 == 0, name
+    assert path.parent.stat().st_mode & 0o077 == 0

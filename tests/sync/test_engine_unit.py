@@ -132,6 +132,38 @@ def test_a_repeated_page_token_fails_the_request_without_claiming_coverage(tmp_p
         report.raise_for_failures()
 
 
+class EmptyThenDataClient(ScriptedClient):
+    """Page 1 comes back empty, handing back its own token, ``empties`` times before its data."""
+
+    def __init__(self, pages: list[list[int]], empties: int) -> None:
+        super().__init__(pages)
+        self.empties = empties
+
+    def list_data_points(self, type_id: str, *, filter: str, page_size: int,
+                         page_token: str | None = None) -> dict[str, Any]:
+        if page_token == "1" and self.empties > 0:
+            self.empties -= 1
+            self.calls.append((type_id, page_token))
+            return {"dataPoints": [], "nextPageToken": "1"}
+        return super().list_data_points(type_id, filter=filter, page_size=page_size, page_token=page_token)
+
+
+def test_an_empty_page_may_hand_back_its_own_token(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "a.db")
+    client = EmptyThenDataClient([[600], [500], [400]], empties=2)
+    report = engine(client, store).run([day_request()])
+    assert report.failures == []
+    assert store.connection.execute('SELECT count(*) FROM "Steps_Intraday"').fetchone()[0] == 3
+    assert [token for _, token in client.calls] == [None, "1", "1", "1", "2"]
+
+
+def test_endless_empty_pages_with_the_same_token_are_a_loop(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "a.db")
+    client = EmptyThenDataClient([[600], [500], [400]], empties=1_000)
+    report = engine(client, store).run([day_request()])
+    assert len(report.failures) == 1 and "repeated a page token" in str(report.failures[0][1])
+
+
 def test_one_refused_stream_does_not_stop_the_others(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "a.db")
     distance = Request(STREAMS_BY_KEY["distance"], day_request().start_ms, day_request().end_ms)

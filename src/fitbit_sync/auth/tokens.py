@@ -132,7 +132,8 @@ class TokenStore:
         """The stored tokens, or None when there is no file. Unsafe permissions, corrupt content,
         or a Fitbit token raise one-line errors and leave the file as it is."""
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            # O_NONBLOCK: a FIFO in place of the file must not hang us before the type check
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
             return None
         except OSError as exc:

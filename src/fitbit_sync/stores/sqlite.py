@@ -147,7 +147,8 @@ class SQLiteStore:
         self.path = Path(path)
         try:
             if self.path.parent and not self.path.parent.exists():
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _create_private(self.path)
             self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -238,3 +239,13 @@ class SQLiteStore:
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
+
+
+def _create_private(path: Path) -> None:
+    """Create a new database file readable by its owner only (health data); SQLite gives its
+    -wal and -shm files the same mode. An existing file keeps the mode its owner chose."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)

@@ -40,6 +40,7 @@ from fitbit_sync.stores.base import Coverage, Store
 log = logging.getLogger(__name__)
 
 GC_OLDER_EVERY = 32  # pages between collections of the middle generation
+MAX_EMPTY_REPEATS = 5  # empty pages in a row that may repeat a page token
 GC_FULL_EVERY = 512  # and of everything (long backfills: memory stays flat)
 INTERRUPTED_MESSAGE = "interrupted; run the same command again to resume"
 
@@ -263,6 +264,7 @@ class Engine:
         flt = request.list_filter()
         token: str | None = None
         seen: set[str] = set()
+        empty_repeats = 0
         upper = request.end_ms  # coverage is recorded downwards from here
         previous_oldest: int | None = None
         ordered = True
@@ -275,7 +277,13 @@ class Engine:
             newest, oldest = _ends(stream, items)
             token = _next_token(page)
             if token is not None and token in seen:
-                raise SourceError(f"{stream.key}: the API repeated a page token; stopped paging")
+                # An empty page may hand back the token just used ("come back later", seen live);
+                # a page with data, or too many empty repeats, is a loop.
+                if items or empty_repeats >= MAX_EMPTY_REPEATS:
+                    raise SourceError("the API repeated a page token; stopped paging")
+                empty_repeats += 1
+            else:
+                empty_repeats = 0
             if newest is not None and oldest is not None:
                 # Newest first (across pages) is what makes per-page coverage safe; if pages come
                 # in another order, record coverage only once the whole request is done. Within a
@@ -307,6 +315,7 @@ class Engine:
         body = request.rollup_body() if stream.method == "rollUp" else request.daily_rollup_body()
         fetch = self.client.roll_up if stream.method == "rollUp" else self.client.daily_roll_up
         seen: set[str] = set()
+        empty_repeats = 0
         pages = 0
         while True:
             self._check_stop()
@@ -315,7 +324,13 @@ class Engine:
             items = _items(stream, page)
             token = _next_token(page)
             if token is not None and token in seen:
-                raise SourceError(f"{stream.key}: the API repeated a page token; stopped paging")
+                # An empty page may hand back the token just used ("come back later", seen live);
+                # a page with data, or too many empty repeats, is a loop.
+                if items or empty_repeats >= MAX_EMPTY_REPEATS:
+                    raise SourceError("the API repeated a page token; stopped paging")
+                empty_repeats += 1
+            else:
+                empty_repeats = 0
             records = convert(stream, items, self.ctx)
             coverage = [] if token is not None else [
                 Coverage(SOURCE, stream.key, request.start_ms, request.end_ms, fetched_at)
