@@ -55,25 +55,11 @@ def listening_sockets(pid: int) -> list[str]:
     return found
 
 
-def reach_from_outside(ports: list[int]) -> str:
-    """Try the listening ports over this machine's non-loopback address."""
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        probe.connect(("10.255.255.255", 1))  # no packet is sent; picks the outgoing interface
-        address = probe.getsockname()[0]
-    except OSError:
-        return "no other interface"
-    finally:
-        probe.close()
-    if address.startswith("127."):
-        return "no other interface"
-    for port in ports:
-        try:
-            socket.create_connection((address, port), timeout=2).close()
-        except OSError:
-            continue
-        return f"connected via {address}:{port}"
-    return f"refused via {address}"
+def reach_from_outside(listening: list[str]) -> str:
+    """Whether a listening socket is reachable from another host, judged from its bound address
+    alone: this workplace allows no test traffic to any address but loopback, so nothing is sent."""
+    exposed = [a for a in listening if not a.startswith(("127.", "[::1]", "::1"))]
+    return f"exposed: {', '.join(exposed)}" if exposed else "bound to loopback only"
 
 
 def with_query(url: str, **changes: str | None) -> str:
@@ -91,7 +77,7 @@ def main(url: str) -> None:
     mode = os.environ.get("REL_BROWSER_MODE", "honest")
     listening = listening_sockets(os.getppid())
     report: dict[str, object] = {"mode": mode, "listening": listening,
-                                 "outside": reach_from_outside([int(a.rsplit(":", 1)[1]) for a in listening])}
+                                 "outside": reach_from_outside(listening)}
     consent = httpx.get(url, follow_redirects=False, timeout=30)
     redirect = consent.headers["Location"]
     report["redirect_host"] = urlsplit(redirect).hostname
