@@ -86,3 +86,11 @@ def test_a_new_database_is_private_to_its_owner(tmp_path: Path) -> None:
         if member.exists():
             assert member.stat().st_mode & 0o077 == 0, name
     assert path.parent.stat().st_mode & 0o077 == 0
+
+
+def test_an_in_memory_database_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with SQLiteStore(":memory:") as store:
+        store.write([Record("Steps_Intraday", 0, {"value": 3})])
+        assert store.measurement_stats()[0].rows == 1
+    assert list(tmp_path.iterdir()) == []

@@ -244,6 +244,8 @@ def _reason(exc: BaseException) -> str:
 def _create_private(path: Path) -> None:
     """Create a new database file readable by its owner only (health data); SQLite gives its
     -wal and -shm files the same mode. An existing file keeps the mode its owner chose."""
+    if str(path) == ":memory:" or str(path).startswith("file:"):
+        return  # not a file on disk
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
