@@ -55,15 +55,21 @@ def iso_date(value: date) -> str:
     return value.isoformat()
 
 
-def group_by_measurement(records: Iterable[Record]) -> Iterator[tuple[str, list[Record]]]:
-    """Consecutive runs of records of one measurement (order kept, no global sort)."""
-    current: str | None = None
-    run: list[Record] = []
+def chunks_by_measurement(records: Iterable[Record], size: int) -> Iterator[tuple[str, list[Record]]]:
+    """Records grouped by measurement (order kept within each), at most ``size`` per chunk: a
+    stream that interleaves measurements minute by minute still makes few, large writes, and
+    memory stays bounded."""
+    pending: dict[str, list[Record]] = {}
+    current = ""
+    chunk: list[Record] = []
     for record in records:
-        if record.measurement != current and run:
-            yield current or "", run
-            run = []
-        current = record.measurement
-        run.append(record)
-    if run:
-        yield current or "", run
+        if record.measurement != current:
+            current = record.measurement
+            chunk = pending.setdefault(current, [])
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield current, chunk
+            chunk = pending[current] = []
+    for name, rest in pending.items():
+        if rest:
+            yield name, rest

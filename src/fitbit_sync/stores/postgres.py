@@ -27,7 +27,7 @@ from typing import Any
 
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import ConfigError, StoreError
-from fitbit_sync.records import Record
+from fitbit_sync.records import Record, chunks_by_measurement
 from fitbit_sync.schema import MEASUREMENTS, Measurement
 from fitbit_sync.schema import measurement as schema_measurement
 from fitbit_sync.stores.base import Coverage, MeasurementStats
@@ -256,7 +256,7 @@ class PostgresStore:
         def run() -> int:
             written = 0
             with self._conn.transaction():
-                for name, chunk in _chunks(records, CHUNK_ROWS):
+                for name, chunk in chunks_by_measurement(records, CHUNK_ROWS):
                     table = self._tables.get(name)
                     if table is None:
                         raise StoreError(f"unknown measurement {name!r}")
@@ -417,25 +417,6 @@ class PostgresStore:
                 return action()
         except psycopg.Error as exc:
             raise StoreError(f"{self.where}: failed while {what}: {_reason(exc)}") from None
-
-
-def _chunks(records: Iterable[Record], size: int) -> Iterator[tuple[str, list[Record]]]:
-    """Records grouped by measurement (order kept within each), at most ``size`` per chunk: a
-    stream that interleaves measurements minute by minute still makes few, large COPYs."""
-    pending: dict[str, list[Record]] = {}
-    current = ""
-    chunk: list[Record] = []
-    for record in records:
-        if record.measurement != current:
-            current = record.measurement
-            chunk = pending.setdefault(current, [])
-        chunk.append(record)
-        if len(chunk) >= size:
-            yield current, chunk
-            chunk = pending[current] = []
-    for name, rest in pending.items():
-        if rest:
-            yield name, rest
 
 
 def _merge_duplicates(table: _Table, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from fitbit_sync.errors import StoreError
-from fitbit_sync.records import Record
+from fitbit_sync.records import Record, chunks_by_measurement
 from fitbit_sync.schema import MEASUREMENTS, Measurement
 from fitbit_sync.stores import state as state_tables
 from fitbit_sync.stores.base import Coverage, MeasurementStats
@@ -118,26 +118,6 @@ class _TableWriter:
         return fast
 
 
-def _chunks(records: Iterable[Record], size: int) -> Iterator[tuple[str, list[Record]]]:
-    """Records grouped by measurement (order kept within each), at most ``size`` per chunk, so a
-    stream that interleaves measurements minute by minute still makes few, large executemany
-    calls, and memory stays bounded."""
-    pending: dict[str, list[Record]] = {}
-    current = ""
-    chunk: list[Record] = []
-    for record in records:
-        if record.measurement != current:
-            current = record.measurement
-            chunk = pending.setdefault(current, [])
-        chunk.append(record)
-        if len(chunk) >= size:
-            yield current, chunk
-            chunk = pending[current] = []
-    for name, rest in pending.items():
-        if rest:
-            yield name, rest
-
-
 class SQLiteStore:
     """Records in one SQLite file (WAL); coverage and state in the same file."""
 
@@ -187,7 +167,7 @@ class SQLiteStore:
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                for measurement_name, chunk in _chunks(records, CHUNK_ROWS):
+                for measurement_name, chunk in chunks_by_measurement(records, CHUNK_ROWS):
                     writer = self._writers.get(measurement_name)
                     if writer is None:
                         raise StoreError(f"unknown measurement {measurement_name!r}")
