@@ -569,20 +569,23 @@ async def roll_up(call: Call) -> Response:
             else rollups.roll_up(call.state.generator, spec.path_id, start, end, window, until)
         ),
     )
+    return _rollup_page(call, query, windows, after, size, lambda k, value: {
+        "startTime": _format_ns(start + k * window),
+        "endTime": _format_ns(min(end, start + (k + 1) * window)),
+        spec.json_key: value,
+    })
+
+
+def _rollup_page(call: Call, query: str, windows: list[tuple[int, Any]], after: int, size: int,
+                 point: Callable[[int, Any], dict[str, Any]]) -> Response:
+    """One page of rollup windows (``(k, value)``, k ascending) after window ``after``: the
+    points as ``point`` shapes them, and a token bound to ``query`` while windows remain."""
     page = [w for w in windows if w[0] > after][:size]
-    more = bool(page) and page[-1][0] < windows[-1][0]
     out: dict[str, Any] = {}
     if page:
-        out["rollupDataPoints"] = [
-            {
-                "startTime": _format_ns(start + k * window),
-                "endTime": _format_ns(min(end, start + (k + 1) * window)),
-                spec.json_key: value,
-            }
-            for k, value in page
-        ]
-    if more:
-        out["nextPageToken"] = call.state.page_tokens.encode(query, [page[-1][0]])
+        out["rollupDataPoints"] = [point(k, value) for k, value in page]
+        if page[-1][0] < windows[-1][0]:
+            out["nextPageToken"] = call.state.page_tokens.encode(query, [page[-1][0]])
     call.points = len(page)
     return _ok(out)
 
@@ -656,23 +659,12 @@ async def daily_roll_up(call: Call) -> Response:
             else rollups.daily_roll_up(call.state.generator, spec.path_id, start, end, days, until)
         ),
     )
-    page = [w for w in windows if w[0] > after][:size]
-    more = bool(page) and page[-1][0] < windows[-1][0]
     width = days * DAY
-    out: dict[str, Any] = {}
-    if page:
-        out["rollupDataPoints"] = [
-            {
-                "civilStartTime": _civil_json(start + k * width),
-                "civilEndTime": _civil_json(min(end, start + (k + 1) * width)),
-                spec.json_key: value,
-            }
-            for k, value in page
-        ]
-    if more:
-        out["nextPageToken"] = call.state.page_tokens.encode(query, [page[-1][0]])
-    call.points = len(page)
-    return _ok(out)
+    return _rollup_page(call, query, windows, after, size, lambda k, value: {
+        "civilStartTime": _civil_json(start + k * width),
+        "civilEndTime": _civil_json(min(end, start + (k + 1) * width)),
+        spec.json_key: value,
+    })
 
 
 def _cached(
