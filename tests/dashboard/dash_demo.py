@@ -294,11 +294,11 @@ def iter_days(
         counter += 1
 
 
-def fill_demo(store: Store, days: int, end: date | None = None, tz: str = TZ,
+def fill_demo(store: Store, days: int, end: date, tz: str = TZ,
               hr_step_s: int = 5, seed: int = 7) -> DemoSummary:
-    """Write ``days`` days ending on ``end`` (default: yesterday, local) to ``store``."""
+    """Write ``days`` days ending on ``end`` (a fixed date: tests never depend on today) to ``store``."""
     zone = ZoneInfo(tz)
-    last = end or (datetime.now(zone).date() - timedelta(days=1))
+    last = end
     first = last - timedelta(days=days - 1)
     total = 0
     workouts: list[str] = []

@@ -6,6 +6,7 @@ import hashlib
 import sqlite3
 import statistics
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -158,7 +159,7 @@ def test_long_ranges_from_the_hourly_rollup_equal_a_full_scan(tmp_path: Path) ->
 
     db = tmp_path / "rollup.db"
     with SQLiteStore(db) as store:
-        summary = fill_demo(store, 4, hr_step_s=15)
+        summary = fill_demo(store, 4, end=date(2026, 11, 15), hr_step_s=15)
     start, end = summary.last_ms - 70 * DAY, summary.last_ms + DAY  # long enough to use the rollup
     source = SQLiteSource(db)
     assert source.rollups.get('"HeartRate_Intraday"', '"value"') is None  # first ask: built in the background

@@ -4,7 +4,7 @@ kind is one line on stderr, a distinct exit code and no traceback, and nothing s
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -118,23 +118,43 @@ def _expire_local_access_token(path: Path) -> None:
     path.chmod(0o600)
 
 
-def test_demo_fills_every_catalogue_measurement(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+#: The demo's "today"s the demo tests run at: any day, a spring-forward and a fall-back DST day in
+#: the emulated user's zone (Europe/Berlin), 29 February, New Year's Day. The wall clock never
+#: decides what a test sees.
+DEMO_DAYS = [date(2026, 12, 7), date(2026, 3, 29), date(2025, 10, 26), date(2024, 2, 29), date(2026, 1, 1)]
+
+
+@pytest.mark.parametrize("end", DEMO_DAYS, ids=str)
+def test_demo_fills_every_catalogue_measurement(end: date, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
     from fitbit_sync.catalog import STREAMS
 
     db = tmp_path / "demo.db"
-    code, out, err = run(["demo", "--days", "3", "--db", str(db), "--seed", "4"], capsys)
+    argv = ["demo", "--days", "14", "--db", str(db), "--seed", "4", "--end", end.isoformat()]
+    code, out, err = run(argv, capsys)
     assert code == 0, err
     assert "API calls" in out
+    assert f"{end - timedelta(days=13)} .. {end}" in out
     conn = sqlite3.connect(db)
     try:
         for name in {m for s in STREAMS for m in s.measurements}:
             assert conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] > 0, name
+        newest_day = conn.execute('SELECT max(date) FROM "Total Steps"').fetchone()[0]
     finally:
         conn.close()
+    assert newest_day == end.isoformat()  # the history ends on --end, whatever today is
     rows = read_tables(db)
-    code, out, err = run(["demo", "--days", "3", "--db", str(db), "--seed", "5"], capsys)
+    code, out, err = run([*argv[:6], "5", "--end", end.isoformat()], capsys)
     assert code == ExitCode.USAGE and "seed 4" in one_line_error(err)
     assert read_tables(db) == rows
+
+
+@pytest.mark.parametrize(("value", "words"), [("2026-13-01", "is not a date"), ("2099-01-01", "in the future")])
+def test_demo_end_date_is_checked(value: str, words: str, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = run(["demo", "--days", "3", "--db", str(tmp_path / "d.db"), "--end", value], capsys)
+    assert code == ExitCode.USAGE and words in one_line_error(err)
+    assert not (tmp_path / "d.db").exists()
 
 
 def test_withheld_scopes_skip_their_streams_and_keep_the_rest(emulator_factory: Any, tmp_path: Path,

@@ -2,15 +2,16 @@
 
 Starts the Google Health API + OAuth emulator in a thread on a free port, signs in through the
 real OAuth code (PKCE, loopback redirect; the "browser" is an HTTP GET that follows the
-emulator's automatic consent), backfills ``--days`` days ending today into ``--db`` and prints
-a table of what was stored. The token lives in a temporary directory and is thrown away; your
+emulator's automatic consent), backfills ``--days`` days ending today (or ``--end``) into ``--db``
+and prints a table of what was stored. The same seed and ``--end`` give the same data on any
+calendar day, which is what the tests rely on. The token lives in a temporary directory and is thrown away; your
 own settings, token and database are never touched.
 """
 
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,7 +31,9 @@ def _open_in_http_client(url: str) -> None:
     httpx.get(url, follow_redirects=True, timeout=30)
 
 
-def run_demo(days: int, db: Path, seed: int, console: Console | None = None) -> None:
+def run_demo(days: int, db: Path, seed: int, console: Console | None = None, end: date | None = None) -> None:
+    """Backfill ``days`` days ending ``end`` (default: the user's local today) of the emulated
+    user ``seed`` into ``db``."""
     from fitbit_sync.auth.flow import authorize
     from fitbit_sync.catalog import select_streams
     from fitbit_sync.config import Settings
@@ -44,7 +47,7 @@ def run_demo(days: int, db: Path, seed: int, console: Console | None = None) -> 
         raise ConfigError(f"--days must be between 1 and {MAX_DAYS}, not {days}")
     db = db.expanduser()
     _check_demo_db(db, seed)
-    today = datetime.now(UTC).date()
+    today = end or datetime.now(UTC).date()
     # a day of margin on both sides: the user's local today may be UTC's yesterday or tomorrow
     config = EmulatorConfig(seed=seed, start=today - timedelta(days=days + 1), end=today + timedelta(days=1),
                             cache_days=min(days + 4, 100))  # ~4.5 MB a day; smaller caches double the CPU
@@ -62,7 +65,7 @@ def run_demo(days: int, db: Path, seed: int, console: Console | None = None) -> 
             assert session.store is not None and session.client is not None
             session.store.set_state(STATE_DEMO_SEED, str(seed))
             zone = session.resolve_zone()
-            local_today = datetime.now(zone).date()
+            local_today = end or datetime.now(zone).date()
             first = local_today - timedelta(days=days - 1)
             console.print(f"backfilling {first} .. {local_today} ({days} days, user's zone {zone.key}) into {db}")
             requests = session.plan_backfill(select_streams(None), first, local_today)
@@ -111,6 +114,13 @@ def register(app: typer.Typer) -> None:
         days: int = typer.Option(90, "--days", help="days of history to backfill, ending today"),
         db: Path = typer.Option(Path("demo.db"), "--db", help="SQLite file to fill"),
         seed: int = typer.Option(1, "--seed", help="the emulated user (same seed, same data)"),
+        end: str | None = typer.Option(None, "--end", metavar="YYYY-MM-DD",
+                                       help="last day of the history (default: today)"),
     ) -> None:
         """Try everything without a Google account: emulator + OAuth + backfill into ./demo.db."""
-        run_demo(days, db, seed)
+        from fitbit_sync.sync.runner import check_range, parse_date
+
+        last = parse_date(end, "end") if end is not None else None
+        if last is not None:
+            check_range(last, last)
+        run_demo(days, db, seed, end=last)
