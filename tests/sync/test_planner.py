@@ -214,3 +214,23 @@ def test_long_list_gaps_split_into_parallel_parts_only_when_each_part_is_big() -
     assert parts["heart-rate"][0].start_ms == chunks[-1].start_ms  # newest part first
     short = plan_range([hr], date(2025, 1, 1), date(2025, 1, 10), {}, NOW, BERLIN, parallel=4)
     assert len(short) == 1
+
+
+def test_an_unfinished_catch_up_is_resumed_from_its_mark_whatever_coverage_came_first() -> None:
+    hr = STREAMS_BY_KEY["heart-rate"]
+    fetched = NOW - 3 * 3600 * 1000
+    # a catch-up from Nov 10 stored its newest pages (Nov 15 .. now) and was stopped: a hole below
+    cov = {"heart-rate": [Coverage(SOURCE, "heart-rate", ms(2026, 11, 1), ms(2026, 11, 10), fetched),
+                          Coverage(SOURCE, "heart-rate", ms(2026, 11, 15), NOW - 3600 * 1000, fetched)]}
+    without = plan_incremental([hr], cov, NOW, BERLIN)
+    assert min(r.start_ms for r in without) >= ms(2026, 11, 15)  # the hole is lost without the mark
+    marked = plan_incremental([hr], cov, NOW, BERLIN, catchup={"heart-rate": ms(2026, 11, 10)})
+    assert [(r.start_ms, r.end_ms) for r in marked][-1] == (ms(2026, 11, 10), ms(2026, 11, 15))
+    # the mark moves to the oldest request left, and goes once nothing older is missing
+    marks = planner.catchup_marks([hr], marked, {"heart-rate": ms(2026, 11, 10), "steps": 5})
+    assert marks == {"heart-rate": ms(2026, 11, 10), "steps": 5}  # streams not planned keep theirs
+    cov["heart-rate"].append(Coverage(SOURCE, "heart-rate", ms(2026, 11, 10), ms(2026, 11, 15), fetched))
+    later = plan_incremental([hr], cov, NOW, BERLIN, catchup=marks)
+    assert all(r.start_ms >= NOW - planner.SETTLE_INTRADAY_MS - 3 * 3600 * 1000 for r in later)
+    assert planner.catchup_marks([hr], later, marks)["heart-rate"] == min(r.start_ms for r in later)
+    assert planner.catchup_marks([hr], [], marks) == {"steps": 5}

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 STATE_ZONE = f"{SOURCE}:time_zone"
 STATE_LAST_RUN = f"{SOURCE}:last_run"
+#: stream key -> axis ms where its unfinished catch-up starts (``planner.catchup_marks``)
+STATE_CATCHUP = f"{SOURCE}:catchup"
 EARLIEST_DATE = date(2000, 1, 1)
 
 
@@ -210,10 +212,35 @@ class SyncSession:
                                   parallel=self.settings.max_concurrency)
 
     def plan_sync(self, streams: Sequence[Stream]) -> list[Request]:
+        """The catch-up from each stream's bookmark to now. Where each stream's catch-up starts is
+        stored before anything is fetched, so a run stopped at any moment resumes the whole
+        catch-up, not only its newest part (see ``planner.catchup_marks``)."""
+        assert self.store is not None
         zone = self.zone or self.resolve_zone()
-        return planner.plan_incremental(streams, self.coverage(), self.now_ms(), zone,
-                                        heart_rate_resolution=self.settings.heart_rate_resolution,
-                                        parallel=self.settings.max_concurrency)
+        resolution = self.settings.heart_rate_resolution
+        previous = self._catchup_marks()
+        requests = planner.plan_incremental(streams, self.coverage(), self.now_ms(), zone,
+                                            heart_rate_resolution=resolution,
+                                            parallel=self.settings.max_concurrency, catchup=previous)
+        marks = planner.catchup_marks(streams, requests, previous, heart_rate_resolution=resolution)
+        if marks != previous:
+            self.store.set_state(STATE_CATCHUP, orjson.dumps(marks, option=orjson.OPT_SORT_KEYS).decode())
+        return requests
+
+    def _catchup_marks(self) -> dict[str, int]:
+        assert self.store is not None
+        text = self.store.get_state(STATE_CATCHUP)
+        if not text:
+            return {}
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            value = None
+        if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in value.items()):
+            raise StoreError(f"the store's catch-up state ({STATE_CATCHUP}) is unreadable; "
+                             "run `fitbit-sync backfill` over the days since the last complete sync, then sync again")
+        return value
 
     def engine(self, description: str) -> Engine:
         assert self.store is not None and self.client is not None

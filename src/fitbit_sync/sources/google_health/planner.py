@@ -309,10 +309,17 @@ def plan_incremental(
     heart_rate_resolution: str = "raw",
     first_run_days: int = 2,
     parallel: int = 1,
+    catchup: Mapping[str, int] | None = None,
 ) -> list[Request]:
-    """A ``sync``: per stream, from its bookmark (the end of its final coverage) to now; on a
-    first run, ``first_run_days`` local days ending today (yesterday and today)."""
+    """A ``sync``: per stream, from its bookmark to now; on a first run, ``first_run_days`` local
+    days ending today (yesterday and today).
+
+    The bookmark is the end of the stream's final coverage, or the start of a catch-up that has not
+    finished (``catchup``: stream key -> axis ms, see ``catchup_marks``), whichever is older. Pages
+    and chunks arrive newest first, so a stopped catch-up leaves coverage *above* a hole; without
+    the mark the next run would resume from the newest covered end and never ask for the hole."""
     today = local_date(now_ms, zone)
+    marks = catchup or {}
     requests: list[Request] = []
     for stream in effective_streams(streams, heart_rate_resolution):
         if not stream.backfill:
@@ -322,9 +329,37 @@ def plan_incremental(
         final = effective_coverage(stream, coverage.get(stream.key, ()), zone)
         first = day_start_on_axis(axis, today - timedelta(days=first_run_days - 1), zone)
         lo = max(end for _, end in final) if final else first
+        pending = marks.get(stream.key)
+        if pending is not None:
+            lo = min(lo, pending)
         hi = now_on_axis(axis, now_ms, zone)
         requests.extend(_missing(stream, min(lo, hi), hi, coverage.get(stream.key, ()), zone, parallel))
     return in_plan_order(requests)
+
+
+def catchup_marks(
+    streams: Sequence[Stream],
+    requests: Sequence[Request],
+    previous: Mapping[str, int],
+    *,
+    heart_rate_resolution: str = "raw",
+) -> dict[str, int]:
+    """The catch-up marks to store *before* running ``requests`` (a ``plan_incremental`` result for
+    ``streams``): for each planned stream, where its oldest request starts; a stream with nothing
+    left to ask loses its mark (everything from the old mark on is covered). Marks of streams that
+    were not planned (the daemon plans its groups separately) are kept as they were."""
+    marks = dict(previous)
+    oldest: dict[str, int] = {}
+    for request in requests:
+        if request.stream.backfill:
+            key = request.stream.key
+            oldest[key] = min(oldest.get(key, request.start_ms), request.start_ms)
+    for stream in effective_streams(streams, heart_rate_resolution):
+        if stream.key in oldest:
+            marks[stream.key] = oldest[stream.key]
+        else:
+            marks.pop(stream.key, None)
+    return marks
 
 
 def _missing(stream: Stream, lo: int, hi: int, coverage: Sequence[Coverage], zone: ZoneInfo,
