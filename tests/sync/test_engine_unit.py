@@ -215,3 +215,20 @@ def test_a_page_token_of_the_wrong_type_is_a_failure_not_the_last_page(tmp_path:
     report = engine(OddToken([[600, 599], [300]]), store).run([day_request()])
     assert len(report.failures) == 1 and "nextPageToken" in str(report.failures[0][1])
     assert covered(store) == []  # nothing claimed: the next run asks again
+
+
+def test_the_coverage_check_refuses_a_claim_below_what_was_fetched() -> None:
+    from fitbit_sync.catalog import STREAMS_BY_KEY
+    from fitbit_sync.sources.google_health.planner import SOURCE, Request
+    from fitbit_sync.stores.base import Coverage
+    from fitbit_sync.sync.engine import CoverageInvariantError, check_coverage
+
+    request = Request(STREAMS_BY_KEY["heart-rate"], 1_000, 10_000)
+    check_coverage(request, [Coverage(SOURCE, "heart-rate", 6_000, 10_000, 0)], fetched_down_to=6_000)
+    check_coverage(request, [Coverage(SOURCE, "heart-rate", 1_000, 10_000, 0)])  # the last page
+    for bad, down_to in (((5_999, 10_000), 6_000), ((999, 10_000), None), ((1_000, 10_001), None),
+                         ((5_000, 5_000), None)):
+        with pytest.raises(CoverageInvariantError):
+            check_coverage(request, [Coverage(SOURCE, "heart-rate", *bad, 0)], fetched_down_to=down_to)
+    with pytest.raises(CoverageInvariantError):
+        check_coverage(request, [Coverage(SOURCE, "steps", 6_000, 10_000, 0)])

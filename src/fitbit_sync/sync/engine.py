@@ -246,7 +246,10 @@ class Engine:
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
 
-    def _write(self, records: list[Record], coverage: list[Coverage]) -> None:
+    def _write(self, records: list[Record], coverage: list[Coverage], request: Request | None = None,
+               fetched_down_to: int | None = None) -> None:
+        if request is not None:
+            check_coverage(request, coverage, fetched_down_to)
         with self._write_lock:
             self.store.write(records, coverage)
         with self._report_lock:
@@ -301,7 +304,9 @@ class Engine:
                 if lower < upper:
                     coverage.append(Coverage(SOURCE, stream.key, lower, upper, fetched_at))
                     upper = lower
-            self._write(records, coverage)
+            fetched_down_to = None if token is None else (
+                request.end_ms if previous_oldest is None else previous_oldest + 1)
+            self._write(records, coverage, request, fetched_down_to)
             if self.progress:
                 span = max(1, request.end_ms - request.start_ms)
                 done = 1.0 if token is None else (request.end_ms - (previous_oldest or request.end_ms)) / span
@@ -335,7 +340,7 @@ class Engine:
             coverage = [] if token is not None else [
                 Coverage(SOURCE, stream.key, request.start_ms, request.end_ms, fetched_at)
             ]
-            self._write(records, coverage)
+            self._write(records, coverage, request)
             pages += 1
             if self.progress:
                 self.progress.page(request, len(items), 1.0 if token is None else pages / (pages + 1))
@@ -363,6 +368,26 @@ class Engine:
                 self._tcx_scope_warned = True
                 log.warning("exercise GPS skipped: %s", exc)
             return None
+
+
+class CoverageInvariantError(FitbitSyncError):
+    """A bug: the engine was about to claim coverage for a range it has not fetched."""
+
+
+def check_coverage(request: Request, coverage: Sequence[Coverage], fetched_down_to: int | None = None) -> None:
+    """The one check of the coverage invariant, before every write: coverage names the request's
+    stream and lies inside the request's range; while a paged request is unfinished, it lies at or
+    above ``fetched_down_to`` (pages come newest first: nothing below the last page is fetched yet).
+    Together with the catch-up marks (``planner.catchup_marks``) this is what makes a stop at any
+    moment lose nothing: coverage never claims a range that was not fetched, and a rerun asks for
+    every range the stopped run meant to fetch and did not cover."""
+    for piece in coverage:
+        floor = request.start_ms if fetched_down_to is None else max(request.start_ms, fetched_down_to)
+        if (piece.stream != request.stream.key or piece.end_ms <= piece.start_ms or piece.start_ms < floor
+                or piece.end_ms > request.end_ms):
+            raise CoverageInvariantError(
+                f"internal error: coverage [{piece.start_ms}, {piece.end_ms}) of {piece.stream} claimed for "
+                f"{request.describe()} (fetched down to {fetched_down_to}); nothing was recorded")
 
 
 def _items(stream: Any, page: Any) -> list[dict[str, Any]]:
