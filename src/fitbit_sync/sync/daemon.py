@@ -34,9 +34,10 @@ from fitbit_sync.errors import (
     SourceError,
     StoreError,
 )
+from fitbit_sync.redact import add_redaction
 from fitbit_sync.sources.google_health.planner import axis_of, effective_streams
 from fitbit_sync.sync.engine import Interrupted
-from fitbit_sync.sync.runner import SyncSession
+from fitbit_sync.sync.runner import SyncSession, log_secrets
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ def setup_logging(settings: Settings, *, stream: object = None) -> list[logging.
             raise ConfigError(f"cannot open the log file {settings.log_file}: {exc.strerror or exc}") from None
     for handler in handlers:
         handler.setFormatter(formatter)
+        add_redaction(handler, log_secrets(settings))
         logger.addHandler(handler)
     return handlers
 

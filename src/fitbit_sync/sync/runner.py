@@ -28,6 +28,7 @@ import orjson
 from fitbit_sync.catalog import Stream, select_streams
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import ConfigError, FitbitSyncError, LockedError, StoreError
+from fitbit_sync.redact import add_redaction
 from fitbit_sync.sources.google_health import planner
 from fitbit_sync.sources.google_health.errors import MissingScopeError
 from fitbit_sync.sources.google_health.planner import SOURCE, Request
@@ -270,6 +271,12 @@ class _StderrHandler(logging.Handler):
             self.handleError(record)
 
 
+def log_secrets(settings: Settings) -> tuple[str, ...]:
+    """The configured secrets a log line must never show (besides what ``redact`` finds by form)."""
+    return tuple(s.get_secret_value() for s in (settings.client_secret, settings.influxdb_password,
+                                                 settings.influxdb_token))
+
+
 @contextlib.contextmanager
 def command_logging(settings: Settings) -> Iterator[None]:
     """While a command runs: warnings (retries, skipped points, withheld scopes) as
@@ -278,6 +285,7 @@ def command_logging(settings: Settings) -> Iterator[None]:
     logger = logging.getLogger("fitbit_sync")
     handler = _StderrHandler(logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING)
     handler.setFormatter(logging.Formatter("fitbit-sync: %(levelname)s: %(message)s"))
+    add_redaction(handler, log_secrets(settings))
     previous = logger.level
     logger.addHandler(handler)
     if settings.log_level == "DEBUG":
