@@ -21,6 +21,7 @@ import httpx
 
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import ConfigError, StoreError
+from fitbit_sync.files import private_dir
 from fitbit_sync.records import Record
 from fitbit_sync.redact import redact
 from fitbit_sync.schema import measurement as schema_measurement
@@ -54,7 +55,7 @@ class InfluxStore:
         self._write_lock = threading.Lock()
         self.zone = zone or ZoneInfo("UTC")
         try:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(data_dir)
             self._state = StateFile(str(data_dir / f"state-{self.name}.db"))
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the state file in {data_dir}: {_reason(exc)}") from None

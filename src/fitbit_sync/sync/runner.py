@@ -28,6 +28,7 @@ import orjson
 from fitbit_sync.catalog import Stream, select_streams
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import ConfigError, FitbitSyncError, LockedError, StoreError
+from fitbit_sync.files import LOCK_MODE, private_dir
 from fitbit_sync.redact import add_redaction
 from fitbit_sync.sources.google_health import planner
 from fitbit_sync.sources.google_health.errors import MissingScopeError
@@ -152,8 +153,8 @@ class SyncSession:
             return
         path = lock_path(self.settings)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock = filelock.FileLock(path, timeout=timeout)
+            private_dir(path.parent)
+            self._lock = filelock.FileLock(path, timeout=timeout, mode=LOCK_MODE)
             self._lock.acquire()
         except filelock.Timeout:
             raise LockedError(
