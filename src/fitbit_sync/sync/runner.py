@@ -27,6 +27,7 @@ import orjson
 
 from fitbit_sync.catalog import Stream, select_streams
 from fitbit_sync.config import Settings
+from fitbit_sync.days import check_day
 from fitbit_sync.errors import ConfigError, FitbitSyncError, LockedError, StoreError
 from fitbit_sync.files import LOCK_MODE, private_dir
 from fitbit_sync.redact import add_redaction
@@ -56,7 +57,7 @@ def parse_date(text: str, what: str) -> date:
         raise ConfigError(f"{what} date {text!r} is not a date like 2026-01-31")
     if value < EARLIEST_DATE:
         raise ConfigError(f"{what} date {value} is before {EARLIEST_DATE}")
-    return value
+    return check_day(value, f"{what} date")
 
 
 def latest_today(zone: ZoneInfo | None = None) -> date:
