@@ -12,6 +12,7 @@ import sys
 import typer
 
 from fitbit_sync.errors import ExitCode, FitbitSyncError
+from fitbit_sync.redact import one_line, redact
 
 # One module per command (or small group of commands). Add a line here to add a command.
 COMMAND_MODULES: list[str] = [
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, standalone_mode=False)
     except FitbitSyncError as err:
-        print(f"fitbit-sync: error: {err}", file=sys.stderr)
+        print(f"fitbit-sync: error: {redact(str(err))}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("fitbit-sync: interrupted", file=sys.stderr)
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _one_line_usage_error(exc: Exception) -> str:
     """click's usage error as one line: the message and where to find help."""
-    message = " ".join(str(exc.format_message()).split())  # type: ignore[attr-defined]
+    message = one_line(redact(str(exc.format_message())), limit=1000)  # type: ignore[attr-defined]
     ctx = getattr(exc, "ctx", None)
     command = getattr(ctx, "command_path", None) or "fitbit-sync"
     return f"fitbit-sync: error: {message} (see '{command} --help')"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from fitbit_sync.errors import ConfigError, FitbitSyncError, StoreError
+from fitbit_sync.files import private_dir, private_file
 from fitbit_sync.records import Record
 from fitbit_sync.schema import MEASUREMENTS, Measurement
 from fitbit_sync.stores.base import Store
@@ -170,7 +171,7 @@ def export(store: Store, out_dir: Path, fmt: Format, measurements: Iterable[str]
             raise ConfigError("Parquet export needs pyarrow: pip install 'fitbit-sync[parquet]'") from None
     chosen = select_measurements(measurements)
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(out_dir)
     except OSError as exc:
         raise FitbitSyncError(f"cannot create {out_dir}: {exc.strerror}") from None
     results = []
@@ -184,6 +185,8 @@ def export(store: Store, out_dir: Path, fmt: Format, measurements: Iterable[str]
         temp = final.with_name("." + final.name + ".tmp")
         writer = _write_csv if fmt == "csv" else _write_parquet
         try:
+            temp.unlink(missing_ok=True)
+            private_file(temp)  # health data: 0600 like everything fitbit-sync writes (files.py)
             rows = writer(m, _chain(first, records), temp)
             os.replace(temp, final)
         except OSError as exc:

@@ -53,6 +53,12 @@ def test_the_data_api_answers_presets_custom_dates_and_ms_ranges(live_server: Li
     ("/api/data", {"start": "10"}, "start and end go together"),
     ("/api/data", {"start": "10", "end": "5"}, "after its start"),
     ("/api/data", {"from": "2026-13-01", "to": "2026-12-01"}, "must be a date"),
+    ("/api/data", {"from": "2026-01-01", "to": "9999-12-31"}, "out of range"),  # was an OverflowError, HTTP 500
+    ("/api/data", {"from": "9999-12-31", "to": "9999-12-31", "tz": "Pacific/Kiritimati"}, "out of range"),
+    ("/api/data", {"from": "0001-01-01", "to": "0001-01-02", "tz": "America/Adak"}, "out of range"),
+    ("/api/data", {"start": "253402214400000", "end": "253402300799999"}, "out of range"),  # 9999-12-31
+    ("/api/data", {"start": "-62135596800000", "end": "-62135510400000"}, "out of range"),  # 0001-01-01
+    ("/api/data", {"start": "1", "end": "99999999999999999999999"}, "out of range"),
     ("/api/gps", {"id": "", "start": "1", "end": "2"}, "id must name a workout"),
     ("/api/gps", {"id": "x", "start": "1", "end": str(10 * 86_400_000)}, "at most two days"),
 ])

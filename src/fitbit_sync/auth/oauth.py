@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -20,6 +20,7 @@ from fitbit_sync import __version__
 from fitbit_sync.auth.legacy import README_CREDENTIALS, check_settings
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import ConfigError, FitbitSyncError, SourceError
+from fitbit_sync.redact import one_line, redact
 from fitbit_sync.sources.google_health.retry import (
     RetryPolicy,
     is_retryable_exception,
@@ -40,15 +41,6 @@ class OAuthError(FitbitSyncError):
         super().__init__(message)
         self.error = error
         self.status = status
-
-
-def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` on one line, at most 240 characters, with every secret replaced by ``***``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    text = " ".join(text.split())
-    return text if len(text) <= 240 else text[:237] + "..."
 
 
 def require_client(settings: Settings) -> None:
@@ -131,8 +123,8 @@ class OAuthClient:
                 response = self._http.post(url, data=form)
             except httpx.HTTPError as exc:
                 if not is_retryable_exception(exc) or not self._policy.should_retry(retry):
-                    raise SourceError(redact(f"{what} failed: cannot reach {url}: {type(exc).__name__}: {exc}",
-                                             hidden)) from None
+                    raise SourceError(one_line(redact(
+                        f"{what} failed: cannot reach {url}: {type(exc).__name__}: {exc}", hidden))) from None
                 log.info("%s: %s, retrying", what, type(exc).__name__)
             else:
                 if response.is_success:
@@ -174,7 +166,8 @@ class OAuthClient:
         if status >= 500 or status == 429:
             return SourceError(f"{what} failed: {url} answered HTTP {status} after retries")
         detail = f": {description}" if description else ""
-        return OAuthError(redact(f"{what} refused by Google ({code}{detail})", hidden), error=code, status=status)
+        return OAuthError(one_line(redact(f"{what} refused by Google ({code}{detail})", hidden)), error=code,
+                          status=status)
 
     def close(self) -> None:
         self._http.close()

@@ -27,6 +27,7 @@ from fitbit_sync.auth.legacy import LegacyFitbitError, looks_like_fitbit_token
 from fitbit_sync.auth.oauth import OAuthClient, OAuthError
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import AuthRequiredError, LockedError, ReauthRequiredError
+from fitbit_sync.files import LOCK_MODE, private_dir
 
 FILE_FORMAT = "fitbit-sync/google-oauth/1"
 REFRESH_MARGIN_S = 300.0
@@ -189,7 +190,7 @@ class TokenStore:
 
     def _write(self, data: bytes) -> None:
         directory = self.path.parent
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(directory)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -232,8 +233,8 @@ class TokenStore:
         """Hold the lock file beside the token file (across processes)."""
         try:
             if self._lock is None:
-                self.lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                self._lock = filelock.FileLock(self.lock_path, timeout=self._lock_timeout, mode=0o600)
+                private_dir(self.lock_path.parent)
+                self._lock = filelock.FileLock(self.lock_path, timeout=self._lock_timeout, mode=LOCK_MODE)
             self._lock.acquire()
         except filelock.Timeout:  # a TimeoutError, hence an OSError: first
             raise LockedError(

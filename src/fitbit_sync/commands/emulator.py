@@ -7,6 +7,7 @@ from datetime import date
 
 import typer
 
+from fitbit_sync.days import check_day
 from fitbit_sync.errors import ConfigError
 
 
@@ -14,9 +15,10 @@ def _date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ConfigError(f"{option} must be a date like 2026-01-31, not {value!r}") from None
+    return check_day(day, option)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from fitbit_sync.config import load_settings
+from fitbit_sync.days import check_day
 from fitbit_sync.errors import ConfigError
 
 CONFIG_HELP = "TOML config file (default: $FITBIT_SYNC_CONFIG or ~/.config/fitbit-sync/config.toml)"
@@ -18,9 +19,10 @@ def _day(text: str | None, option: str) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ConfigError(f"{option} must be a date like 2026-01-31, not {text!r}") from None
+    return check_day(day, option)
 
 
 def _midnight_ms(day: date, zone: ZoneInfo) -> int:

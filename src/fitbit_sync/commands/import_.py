@@ -29,6 +29,7 @@ from rich.table import Table
 
 from fitbit_sync.config import Settings, load_settings
 from fitbit_sync.errors import ConfigError, LockedError, StoreError
+from fitbit_sync.files import LOCK_MODE, private_dir
 from fitbit_sync.sources.takeout import ImportOptions, ImportSummary, import_archives
 from fitbit_sync.sources.takeout.timezones import resolve_zone
 from fitbit_sync.stores.factory import open_store
@@ -67,8 +68,8 @@ def store_lock(settings: Settings) -> Iterator[None]:
     """The lock sync, backfill and the daemon take: one writer per store at a time."""
     path = lock_path(settings)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = filelock.FileLock(path, timeout=0)
+        private_dir(path.parent)
+        lock = filelock.FileLock(path, timeout=0, mode=LOCK_MODE)
         lock.acquire()
     except filelock.Timeout:
         raise LockedError(f"another fitbit-sync process (sync, backfill, daemon or import) is writing to this "

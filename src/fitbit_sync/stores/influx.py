@@ -21,7 +21,9 @@ import httpx
 
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import ConfigError, StoreError
+from fitbit_sync.files import private_dir
 from fitbit_sync.records import Record
+from fitbit_sync.redact import redact
 from fitbit_sync.schema import measurement as schema_measurement
 from fitbit_sync.stores.base import Coverage, MeasurementStats
 from fitbit_sync.stores.influx_api import InfluxApi, InfluxV1Api, InfluxV2Api, InfluxV3Api
@@ -53,7 +55,7 @@ class InfluxStore:
         self._write_lock = threading.Lock()
         self.zone = zone or ZoneInfo("UTC")
         try:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(data_dir)
             self._state = StateFile(str(data_dir / f"state-{self.name}.db"))
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the state file in {data_dir}: {_reason(exc)}") from None
@@ -120,9 +122,11 @@ def open_influx_store(settings: Settings, *, retry: RetryPolicy | None = None) -
         parsed = None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
         raise ConfigError("invalid setting influxdb_url (env FITBIT_SYNC_INFLUXDB_URL): not an http(s) URL")
-    if parsed.userinfo:
+    if parsed.userinfo or parsed.query or parsed.fragment:
+        # credentials in the URL (userinfo, or InfluxDB 1.x's ?u=..&p=..) would be sent nowhere useful
+        # (paths are appended to it) and shown in messages: refuse, naming the URL without them
         raise ConfigError("invalid setting influxdb_url (env FITBIT_SYNC_INFLUXDB_URL): put credentials in "
-                          "FITBIT_SYNC_INFLUXDB_USERNAME/PASSWORD or _TOKEN, not in the URL")
+                          f"FITBIT_SYNC_INFLUXDB_USERNAME/PASSWORD or _TOKEN, not in the URL {redact(url)}")
     password = settings.influxdb_password.get_secret_value()
     token = settings.influxdb_token.get_secret_value()
     client = httpx.Client(timeout=settings.request_timeout, follow_redirects=False)
@@ -153,18 +157,10 @@ def open_influx_store(settings: Settings, *, retry: RetryPolicy | None = None) -
         )
     except StoreError as exc:
         client.close()
-        raise StoreError(scrub(str(exc), (password, token))) from None
+        raise StoreError(redact(str(exc), (password, token))) from None
     except BaseException:
         client.close()
         raise
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every non-empty secret replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 def _reason(exc: BaseException) -> str:

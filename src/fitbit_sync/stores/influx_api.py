@@ -27,6 +27,7 @@ import orjson
 
 from fitbit_sync.errors import StoreError
 from fitbit_sync.records import Record, rfc3339_from_ms
+from fitbit_sync.redact import redact
 from fitbit_sync.schema import MEASUREMENTS, Measurement
 from fitbit_sync.stores.base import MeasurementStats
 from fitbit_sync.stores.influx_writer import WriteEndpoint
@@ -93,7 +94,7 @@ class InfluxApi:
     def __init__(self, client: httpx.Client, base_url: str) -> None:
         self.client = client
         self.base_url = base_url.rstrip("/")
-        self.label = f"InfluxDB at {self.base_url}"
+        self.label = f"InfluxDB at {redact(self.base_url)}"
 
     def endpoint(self) -> WriteEndpoint:
         raise NotImplementedError
@@ -131,7 +132,7 @@ class InfluxV1Api(InfluxApi):
         super().__init__(client, base_url)
         self.database = database
         self.auth = httpx.BasicAuth(username, password) if username else None
-        self.label = f"InfluxDB 1.x at {self.base_url}"
+        self.label = f"InfluxDB 1.x at {redact(self.base_url)}"
 
     def endpoint(self) -> WriteEndpoint:
         return WriteEndpoint(
@@ -213,7 +214,7 @@ class InfluxV2Api(InfluxApi):
         self.org = org
         self.bucket = bucket
         self.headers = {"Authorization": f"Token {token}"}
-        self.label = f"InfluxDB 2.x at {self.base_url}"
+        self.label = f"InfluxDB 2.x at {redact(self.base_url)}"
 
     def endpoint(self) -> WriteEndpoint:
         return WriteEndpoint(
@@ -284,7 +285,7 @@ class InfluxV3Api(InfluxApi):
         super().__init__(client, base_url)
         self.database = database
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.label = f"InfluxDB 3.x at {self.base_url}"
+        self.label = f"InfluxDB 3.x at {redact(self.base_url)}"
 
     def endpoint(self) -> WriteEndpoint:
         return WriteEndpoint(

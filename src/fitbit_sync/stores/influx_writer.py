@@ -27,6 +27,7 @@ import httpx
 
 from fitbit_sync.errors import StoreError
 from fitbit_sync.records import Record
+from fitbit_sync.redact import redact
 from fitbit_sync.stores.line_protocol import Batch, Encoder, batches, split_batch
 from fitbit_sync.stores.spool import Spool
 
@@ -231,9 +232,7 @@ class LineProtocolWriter:
         raise error_type(f"{self.endpoint.label} rejected a write (HTTP {status}): {message}")
 
     def scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
+        return redact(text, self.secrets)
 
 
 def _transport_reason(exc: httpx.TransportError) -> str:

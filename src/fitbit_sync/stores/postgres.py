@@ -28,6 +28,7 @@ from typing import Any
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import ConfigError, StoreError
 from fitbit_sync.records import Record, chunks_by_measurement
+from fitbit_sync.redact import redact
 from fitbit_sync.schema import MEASUREMENTS, Measurement
 from fitbit_sync.schema import measurement as schema_measurement
 from fitbit_sync.stores.base import Coverage, MeasurementStats
@@ -460,19 +461,12 @@ def open_postgres_store(settings: Settings) -> PostgresStore:
         conn = psycopg.connect(dsn, autocommit=True, connect_timeout=int(settings.request_timeout),
                                application_name="fitbit-sync")
     except psycopg.Error as exc:
-        raise StoreError(_scrub(f"cannot connect to {where}: {_reason(exc)}", password, dsn)) from None
+        raise StoreError(redact(f"cannot connect to {where}: {_reason(exc)}", (password, dsn))) from None
     try:
         return PostgresStore(conn, settings.postgres_schema, where=where)
     except StoreError as exc:
         conn.close()
-        raise StoreError(_scrub(str(exc), password, dsn)) from None
-
-
-def _scrub(text: str, *secrets: str) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+        raise StoreError(redact(str(exc), (password, dsn))) from None
 
 
 def _reason(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from fitbit_sync.errors import StoreError
+from fitbit_sync.files import LOCK_MODE, open_private, private_dir
 
 SUFFIX = ".lp.gz"
 
@@ -30,10 +31,10 @@ class Spool:
         self.directory = directory
         self.max_bytes = max_bytes
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            private_dir(directory)
         except OSError as exc:
             raise StoreError(f"cannot create spool directory {directory}: {exc.strerror}") from None
-        self._lock = FileLock(str(directory / ".lock"))
+        self._lock = FileLock(str(directory / ".lock"), mode=LOCK_MODE)
 
     def files(self) -> list[Path]:
         """Spooled bodies, oldest first."""
@@ -58,7 +59,7 @@ class Spool:
             final = self.directory / f"{number:012d}{SUFFIX}"
             temp = self.directory / f".{number:012d}.tmp"
             try:
-                with temp.open("wb") as fh:
+                with open_private(temp, "wb", fresh=True) as fh:
                     fh.write(body)
                     fh.flush()
                     os.fsync(fh.fileno())

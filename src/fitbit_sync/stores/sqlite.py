@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from fitbit_sync.errors import StoreError
+from fitbit_sync.files import private_file
 from fitbit_sync.records import Record, chunks_by_measurement
 from fitbit_sync.schema import MEASUREMENTS, Measurement
 from fitbit_sync.stores import state as state_tables
@@ -126,8 +127,6 @@ class SQLiteStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         try:
-            if self.path.parent and not self.path.parent.exists():
-                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             _create_private(self.path)
             self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -222,12 +221,9 @@ def _reason(exc: BaseException) -> str:
 
 
 def _create_private(path: Path) -> None:
-    """Create a new database file readable by its owner only (health data); SQLite gives its
-    -wal and -shm files the same mode. An existing file keeps the mode its owner chose."""
+    """Create a new database file readable by its owner only (health data, see ``files.py``);
+    SQLite gives its -wal and -shm files the same mode. An existing file keeps the mode its owner
+    chose."""
     if str(path) == ":memory:" or str(path).startswith("file:"):
         return  # not a file on disk
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    os.close(fd)
+    private_file(path)

@@ -10,6 +10,7 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 
+from fitbit_sync.files import private_file
 from fitbit_sync.stores.base import Coverage
 
 STATE_SCHEMA = """
@@ -80,6 +81,8 @@ class StateFile:
 
     def __init__(self, path: str) -> None:
         self._lock = threading.Lock()
+        if path != ":memory:":
+            private_file(path)  # coverage of health data: 0600 (its -wal/-shm follow, see files.py)
         self._conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         ensure_state_tables(self._conn)

@@ -13,7 +13,6 @@ stop it cleanly between pages.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import signal
 import sys
 import threading
@@ -34,9 +33,11 @@ from fitbit_sync.errors import (
     SourceError,
     StoreError,
 )
+from fitbit_sync.files import PrivateRotatingFileHandler, private_dir
+from fitbit_sync.redact import add_redaction
 from fitbit_sync.sources.google_health.planner import axis_of, effective_streams
 from fitbit_sync.sync.engine import Interrupted
-from fitbit_sync.sync.runner import SyncSession
+from fitbit_sync.sync.runner import SyncSession, log_secrets
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +56,14 @@ def setup_logging(settings: Settings, *, stream: object = None) -> list[logging.
     handlers: list[logging.Handler] = [logging.StreamHandler(stream or sys.stderr)]  # type: ignore[arg-type]
     if settings.log_file is not None:
         try:
-            settings.log_file.parent.mkdir(parents=True, exist_ok=True)
-            handlers.append(logging.handlers.RotatingFileHandler(
+            private_dir(settings.log_file.parent)
+            handlers.append(PrivateRotatingFileHandler(
                 settings.log_file, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8"))
         except OSError as exc:
             raise ConfigError(f"cannot open the log file {settings.log_file}: {exc.strerror or exc}") from None
     for handler in handlers:
         handler.setFormatter(formatter)
+        add_redaction(handler, log_secrets(settings))
         logger.addHandler(handler)
     return handlers
 

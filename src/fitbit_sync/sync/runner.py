@@ -27,7 +27,10 @@ import orjson
 
 from fitbit_sync.catalog import Stream, select_streams
 from fitbit_sync.config import Settings
+from fitbit_sync.days import check_day
 from fitbit_sync.errors import ConfigError, FitbitSyncError, LockedError, StoreError
+from fitbit_sync.files import LOCK_MODE, private_dir
+from fitbit_sync.redact import add_redaction
 from fitbit_sync.sources.google_health import planner
 from fitbit_sync.sources.google_health.errors import MissingScopeError
 from fitbit_sync.sources.google_health.planner import SOURCE, Request
@@ -56,7 +59,7 @@ def parse_date(text: str, what: str) -> date:
         raise ConfigError(f"{what} date {text!r} is not a date like 2026-01-31")
     if value < EARLIEST_DATE:
         raise ConfigError(f"{what} date {value} is before {EARLIEST_DATE}")
-    return value
+    return check_day(value, f"{what} date")
 
 
 def latest_today(zone: ZoneInfo | None = None) -> date:
@@ -153,8 +156,8 @@ class SyncSession:
             return
         path = lock_path(self.settings)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock = filelock.FileLock(path, timeout=timeout)
+            private_dir(path.parent)
+            self._lock = filelock.FileLock(path, timeout=timeout, mode=LOCK_MODE)
             self._lock.acquire()
         except filelock.Timeout:
             raise LockedError(
@@ -297,6 +300,12 @@ class _StderrHandler(logging.Handler):
             self.handleError(record)
 
 
+def log_secrets(settings: Settings) -> tuple[str, ...]:
+    """The configured secrets a log line must never show (besides what ``redact`` finds by form)."""
+    return tuple(s.get_secret_value() for s in (settings.client_secret, settings.influxdb_password,
+                                                 settings.influxdb_token))
+
+
 @contextlib.contextmanager
 def command_logging(settings: Settings) -> Iterator[None]:
     """While a command runs: warnings (retries, skipped points, withheld scopes) as
@@ -305,6 +314,7 @@ def command_logging(settings: Settings) -> Iterator[None]:
     logger = logging.getLogger("fitbit_sync")
     handler = _StderrHandler(logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING)
     handler.setFormatter(logging.Formatter("fitbit-sync: %(levelname)s: %(message)s"))
+    add_redaction(handler, log_secrets(settings))
     previous = logger.level
     logger.addHandler(handler)
     if settings.log_level == "DEBUG":

@@ -30,6 +30,7 @@ from fitbit_sync.dashboards.html.source import (
     thin_indices,
 )
 from fitbit_sync.errors import StoreError
+from fitbit_sync.redact import redact
 from fitbit_sync.schema import MEASUREMENTS, measurement
 
 _AGG = {"mean": "mean", "min": "min", "max": "max", "sum": "sum", "last": "last"}
@@ -51,14 +52,6 @@ def _truthy(value: object) -> bool:
     return bool(value)
 
 
-def _without_userinfo(url: str) -> str:
-    try:
-        parsed = httpx.URL(url)
-        return str(parsed.copy_with(username=None, password=None)) if parsed.userinfo else url
-    except (httpx.InvalidURL, TypeError, ValueError):
-        return "the configured URL"
-
-
 def _first(row: dict[str, Any], *names: str) -> Any:
     for name in names:
         if row.get(name) is not None:
@@ -74,7 +67,7 @@ class InfluxSource:
     def __init__(self, url: str, database: str, *, username: str = "", password: str = "",
                  zone: ZoneInfo | None = None, timeout: float = 60.0) -> None:
         self.url = url.rstrip("/")
-        self.label = _without_userinfo(self.url)  # what messages show: never credentials
+        self.label = redact(self.url)  # what messages show: never credentials
         self.database = database
         self.zone = zone or ZoneInfo("UTC")
         auth = httpx.BasicAuth(username, password) if username else None

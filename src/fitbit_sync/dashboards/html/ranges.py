@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fitbit_sync.dashboards.html.source import DAY, HOUR
+from fitbit_sync.days import check_day, check_ms
 from fitbit_sync.errors import ConfigError
 
 PRESETS: dict[str, int | None] = {"24h": None, "7d": 7, "30d": 30, "1y": 365, "all": None}
@@ -61,9 +62,10 @@ def local_midnight(day: date, tz: ZoneInfo) -> int:
 
 def parse_date(text: str, what: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ConfigError(f"{what} must be a date like 2026-11-20, not {text!r}") from None
+    return check_day(day, what)
 
 
 def resolve(
@@ -102,6 +104,8 @@ def resolve(
 
 def explicit(start_ms: int, end_ms: int, tz: ZoneInfo) -> Window:
     """A window given in epoch ms (the API's ``start``/``end``)."""
+    check_ms(start_ms, "the range start")
+    check_ms(end_ms, "the range end")
     if end_ms <= start_ms:
         raise ConfigError("the range end must be after its start")
     if end_ms - start_ms > MAX_SPAN_MS:

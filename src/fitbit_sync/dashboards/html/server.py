@@ -135,6 +135,8 @@ def create_app(source: DashboardSource, *, default_tz: str, default_range: str =
                 return _error(str(exc), 503)
             except (FitbitSyncError, ValueError) as exc:
                 return _error(str(exc), 400)
+            except OverflowError:  # a date the checks let through but Python cannot represent
+                return _error("a date or time in the request is out of range", 400)
         return endpoint
 
     async def index(_request: Request) -> HTMLResponse:

@@ -14,8 +14,8 @@ import orjson
 
 from fitbit_sync import catalog
 from fitbit_sync.auth.legacy import LegacyFitbitError
-from fitbit_sync.auth.oauth import redact
 from fitbit_sync.errors import AuthRequiredError, ExitCode, FitbitSyncError, SourceError
+from fitbit_sync.redact import one_line, redact
 
 RUN_AUTH = "run `fitbit-sync auth`"
 
@@ -77,7 +77,7 @@ def error_for_response(status: int, content: bytes, *, call: str, secrets: tuple
                        ) -> FitbitSyncError:
     """The exception for a final (not retried) error answer to ``call``."""
     message, google_status, reason = parse_error_body(content)
-    message = redact(message, secrets)
+    message = one_line(redact(message, secrets))
     where = f"Google Health API {call}"
     if status == 410:
         return LegacyFitbitError(f"{where} answered 410 Gone")
@@ -99,4 +99,4 @@ def error_for_response(status: int, content: bytes, *, call: str, secrets: tuple
         hint = " (add your account as a test user of the OAuth app, see README: Google Health API credentials)"
     label = " ".join(p for p in (google_status, reason) if p)
     text = f"{where}: HTTP {status}" + (f" {label}" if label else "") + (f": {message}" if message else "") + hint
-    return ApiRequestError(redact(text, secrets), status=status, google_status=google_status, reason=reason)
+    return ApiRequestError(one_line(redact(text, secrets)), status=status, google_status=google_status, reason=reason)

@@ -6,11 +6,23 @@ one worker process that returns compact arrays (``parsers.bulk``); this process 
 into records and writes. The worker is purely an accelerator: a file it cannot decode as perfectly
 regular rows comes back as ``None`` and goes through the normal parser, which reports and skips
 bad rows and files.
+
+The worker never outlives this process: killed with SIGKILL, this process closes no pipe the
+worker could notice (a forked worker holds both ends of its own queues), so the worker asks the
+kernel to kill it when its parent dies (Linux ``PR_SET_PDEATHSIG``) and, everywhere, a thread in
+it checks every ``WATCH_S`` seconds that its parent is still the process that started it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import multiprocessing
+import os
+import signal
+import sys
+import threading
 import zipfile
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -23,6 +35,8 @@ from fitbit_sync.sources.takeout.parsers.bulk import DECODERS, Bulk
 #: Below this many files of a family a second process costs more than it saves.
 MIN_FILES = 32
 AHEAD = 4  # files decoded ahead of the writer (bounded memory: a few hundred KB each)
+WATCH_S = 0.5  # how often a worker checks that its parent is alive (where PR_SET_PDEATHSIG is missing)
+PR_SET_PDEATHSIG = 1
 
 _open_zips: dict[str, zipfile.ZipFile] = {}
 
@@ -48,6 +62,23 @@ def _work(family: str, zone: str, container: str, name: str, in_zip: bool) -> Bu
         return None
 
 
+def _die_with(parent: int) -> None:
+    """Worker initializer: end this worker as soon as ``parent`` (the importing process) is gone."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            threading.Event().wait(WATCH_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def decoded_ahead(family: str, zone: str, entries: Sequence[Entry]) -> Iterator[tuple[Entry, Bulk | None]]:
     """Each entry with its decoded arrays (or None), in order, decoded by a worker process; when
     no worker can be started (or it dies), entries come with None and are parsed here."""
@@ -59,7 +90,8 @@ def decoded_ahead(family: str, zone: str, entries: Sequence[Entry]) -> Iterator[
     # module); where fork does not exist, everything is parsed here
     if "fork" in multiprocessing.get_all_start_methods():
         try:
-            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_die_with, initargs=(os.getpid(),))
         except (OSError, RuntimeError, ValueError):
             pool = None
 

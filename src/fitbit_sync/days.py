@@ -1,0 +1,34 @@
+"""The one rule for dates a person types (``--start``/``--end``, ``--from``/``--to``, the
+dashboard's ``from``/``to``/``start``/``end``): within 1900-01-01 .. 2999-12-31.
+
+Python's dates end at 9999-12-31 and begin at 0001-01-01, and every command turns a last day into
+the next day's midnight in some time zone: at the edges that is an ``OverflowError`` (a traceback,
+an HTTP 500). No health data is that old or that far ahead, so a date outside the range is a
+one-line ``ConfigError`` (exit 2, HTTP 400) naming the range, checked where the date is read.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from fitbit_sync.errors import ConfigError
+
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+FIRST_MS = int(datetime(FIRST_DAY.year, 1, 1, tzinfo=UTC).timestamp() * 1000)
+END_MS = int(datetime(LAST_DAY.year + 1, 1, 1, tzinfo=UTC).timestamp() * 1000)
+
+
+def check_day(day: date, what: str) -> date:
+    """``day``, or a ConfigError when it is outside FIRST_DAY..LAST_DAY (``what`` names the input)."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ConfigError(f"{what} {day} is out of range: dates go from {FIRST_DAY} to {LAST_DAY}")
+    return day
+
+
+def check_ms(time_ms: int, what: str) -> int:
+    """An epoch-ms instant within the same range, or a ConfigError."""
+    if not FIRST_MS <= time_ms <= END_MS:
+        raise ConfigError(f"{what} {time_ms} is out of range: instants go from {FIRST_DAY} to {LAST_DAY} "
+                          "(epoch milliseconds)")
+    return time_ms
