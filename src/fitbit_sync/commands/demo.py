@@ -118,9 +118,9 @@ def register(app: typer.Typer) -> None:
                                        help="last day of the history (default: today)"),
     ) -> None:
         """Try everything without a Google account: emulator + OAuth + backfill into ./demo.db."""
-        from fitbit_sync.sync.runner import check_range, parse_date
+        from fitbit_sync.sync.runner import latest_today, parse_date
 
         last = parse_date(end, "end") if end is not None else None
-        if last is not None:
-            check_range(last, last)
+        if last is not None and last > latest_today():
+            raise ConfigError(f"the end date {last} is in the future (today is {latest_today()})")
         run_demo(days, db, seed, end=last)
