@@ -149,7 +149,8 @@ def test_demo_fills_every_catalogue_measurement(end: date, tmp_path: Path,
     assert read_tables(db) == rows
 
 
-@pytest.mark.parametrize(("value", "words"), [("2026-13-01", "is not a date"), ("2099-01-01", "end date 2099-01-01 is in the future")])
+@pytest.mark.parametrize(("value", "words"), [("2026-13-01", "is not a date"),
+                                              ("2099-01-01", "end date 2099-01-01 is in the future")])
 def test_demo_end_date_is_checked(value: str, words: str, tmp_path: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     code, _out, err = run(["demo", "--days", "3", "--db", str(tmp_path / "d.db"), "--end", value], capsys)
