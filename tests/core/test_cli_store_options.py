@@ -76,3 +76,15 @@ def test_status_and_export_read_the_db_option(tmp_path: Path, monkeypatch: pytes
     assert "nothing to export" in one_line_error(capsys.readouterr().err)
     assert not (tmp_path / "none").exists()
     assert not (tmp_path / "configured.db").exists()
+
+
+def test_a_damaged_database_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "damaged.db"
+    with SQLiteStore(db) as store:
+        store.write(demo_records(days=1))
+    size = db.stat().st_size
+    with db.open("r+b") as fh:  # the schema (the first pages) intact, the rows behind it not
+        fh.seek(size // 2)
+        fh.write(b"\xff" * (size // 5))
+    assert main(["status", "--db", str(db)]) == ExitCode.STORE_UNAVAILABLE
+    assert f"{db}: database disk image is malformed" in one_line_error(capsys.readouterr().err)

@@ -7,6 +7,8 @@ created, and a store without any rows says so in one line instead of showing or 
 
 from __future__ import annotations
 
+import sqlite3
+
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import StoreError
 from fitbit_sync.stores.base import Store
@@ -37,6 +39,9 @@ def open_store_to_read(settings: Settings) -> Store:
     store = open_store(settings)
     try:
         empty = not store.measurement_stats()
+    except sqlite3.Error as exc:  # a damaged file: one line, like every other store failure
+        store.close()
+        raise StoreError(f"cannot read {describe(store, settings)}: {str(exc).strip() or type(exc).__name__}") from None
     except BaseException:
         store.close()
         raise
