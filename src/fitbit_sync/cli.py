@@ -1,18 +1,23 @@
 """The command line: a thin Typer app; every command lives in ``fitbit_sync.commands.<name>``.
 
 Each command module exposes ``register(app: typer.Typer) -> None``. ``main()`` turns expected
-failures (``FitbitSyncError``) into one line on stderr and a distinct exit code.
+failures (``FitbitSyncError``) into one line on stderr and a distinct exit code. ``--version``
+(``-V``) and ``version`` print the package version; a bare ``fitbit-sync`` prints the help alone.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import typer
 
+from fitbit_sync import __version__
 from fitbit_sync.errors import ExitCode, FitbitSyncError
 from fitbit_sync.redact import one_line, redact
+
+PROG = "fitbit-sync"
 
 # One module per command (or small group of commands). Add a line here to add a command.
 COMMAND_MODULES: list[str] = [
@@ -36,9 +41,23 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"{PROG} {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", "-V", callback=_print_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
     """fitbit-sync: Google Health API and Takeout archives into SQLite, InfluxDB or PostgreSQL."""
+
+
+def _version_command() -> None:
+    """Print the version."""
+    typer.echo(f"{PROG} {__version__}")
 
 
 def _register_commands() -> None:
@@ -47,13 +66,27 @@ def _register_commands() -> None:
         module.register(app)
 
 
+def _without_flag_types(command: Any) -> Any:
+    """Typer's help labels on/off flags with a ``<bool>`` value they do not take: no label.
+    (click's options, or typer's vendored copy of them: matched by attribute.)"""
+    help_option = command.get_help_option(command.context_class(command))  # made once, then cached
+    for param in [*command.params, help_option]:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        _without_flag_types(sub)
+    return command
+
+
 _register_commands()
+app.command("version")(_version_command)
+command = _without_flag_types(typer.main.get_command(app))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the process exit code."""
     try:
-        result = app(args=argv, standalone_mode=False)
+        result = command.main(args=argv, prog_name=PROG, standalone_mode=False)
     except FitbitSyncError as err:
         print(f"fitbit-sync: error: {redact(str(err))}", file=sys.stderr)
         return err.exit_code
@@ -67,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.exit_code or 0)
     except Exception as exc:  # click usage errors arrive as ClickException subclasses
         # click's, or the copy typer vendors as typer._click (typer >= 0.16): match by class name
-        if any(cls.__name__ == "ClickException" for cls in type(exc).__mro__):
+        names = {cls.__name__ for cls in type(exc).__mro__}
+        if "NoArgsIsHelpError" in names:  # bare `fitbit-sync`: the help is already printed
+            return ExitCode.USAGE
+        if "ClickException" in names:
             print(_one_line_usage_error(exc), file=sys.stderr)
             return ExitCode.USAGE
         raise
@@ -78,8 +114,8 @@ def _one_line_usage_error(exc: Exception) -> str:
     """click's usage error as one line: the message and where to find help."""
     message = one_line(redact(str(exc.format_message())), limit=1000)  # type: ignore[attr-defined]
     ctx = getattr(exc, "ctx", None)
-    command = getattr(ctx, "command_path", None) or "fitbit-sync"
-    return f"fitbit-sync: error: {message} (see '{command} --help')"
+    path = getattr(ctx, "command_path", None) or PROG
+    return f"{PROG}: error: {message} (see '{path} --help')"
 
 
 if __name__ == "__main__":  # pragma: no cover

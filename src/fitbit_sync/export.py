@@ -5,6 +5,8 @@ One file per measurement (``<out>/<Measurement_Name>.csv`` or ``.parquet``) with
 per field, typed by the schema (Parquet: ``timestamp[ms, UTC]``, ``date32``, ``int64``,
 ``double``, ``bool``, ``string``). Rows are streamed (bounded memory) into a temporary file that
 is renamed when complete, so an interrupted export never leaves a half file under the final name.
+A measurement without rows in the range gets no file; the output directory is created only for a
+first file.
 Parquet needs the optional ``pyarrow`` (``pip install 'fitbit-sync[parquet]'``).
 """
 
@@ -170,10 +172,6 @@ def export(store: Store, out_dir: Path, fmt: Format, measurements: Iterable[str]
         except ImportError:
             raise ConfigError("Parquet export needs pyarrow: pip install 'fitbit-sync[parquet]'") from None
     chosen = select_measurements(measurements)
-    try:
-        private_dir(out_dir)
-    except OSError as exc:
-        raise FitbitSyncError(f"cannot create {out_dir}: {exc.strerror}") from None
     results = []
     for m in chosen:
         records = read_records(store, m.name, start_ms, end_ms)
@@ -181,6 +179,10 @@ def export(store: Store, out_dir: Path, fmt: Format, measurements: Iterable[str]
         if first is None:
             results.append(Exported(m.name, None, 0))
             continue
+        try:  # only once there is something to write: an empty export creates nothing
+            private_dir(out_dir)
+        except OSError as exc:
+            raise FitbitSyncError(f"cannot create {out_dir}: {exc.strerror}") from None
         final = out_dir / file_name(m.name, fmt)
         temp = final.with_name("." + final.name + ".tmp")
         writer = _write_csv if fmt == "csv" else _write_parquet

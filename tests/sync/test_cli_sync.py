@@ -3,6 +3,7 @@ kind is one line on stderr, a distinct exit code and no traceback, and nothing s
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
@@ -74,10 +75,12 @@ def test_store_and_token_failures_lose_nothing(emulator_factory: Any, tmp_path: 
     emulator_settings(emu, tmp_path, db)
     for key, value in emulator_env(emu, tmp_path, db).items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setenv("COLUMNS", "80")  # what Rich assumes in a pipe: the summary stays one line
     code, out, err = run(["backfill", "--start", "2025-07-03", "--end", "2025-07-04", "--types",
                           "daily-resting-heart-rate,steps,sleep"], capsys)
     assert code == 0, err
-    assert "backfill 2025-07-03..2025-07-04" in out
+    assert re.search(r"^backfill 2025-07-03\.\.2025-07-04: (\d+)/\1 ranges fetched with [\d,]+ API calls "
+                     r"\([\d,]+ pages\), [\d,]+ records in [\d.]+ s$", out, re.MULTILINE), out
     stored = read_tables(db)
     token = (tmp_path / "token.json").read_bytes()
     assert len(stored["Steps_Intraday"]) > 2000 and stored["RestingHR"] and stored["Sleep Summary"]
@@ -106,7 +109,10 @@ def test_store_and_token_failures_lose_nothing(emulator_factory: Any, tmp_path: 
     # status works without any API call and shows what is stored
     code, out, err = run(["status"], capsys)
     assert code == 0, err
-    assert "steps" in out and "refresh refused" in out and "last run" in out
+    assert "steps" in out
+    assert re.search(r"^token: refresh refused; access token expires [\d: -]+$", out, re.MULTILINE), out
+    assert re.search(r"^last run: backfill at [\d: -]+: [\d,]+ API calls \(.*\), [\d,]+ records$", out,
+                     re.MULTILINE), out
 
 
 def _expire_local_access_token(path: Path) -> None:
@@ -147,6 +153,26 @@ def test_demo_fills_every_catalogue_measurement(end: date, tmp_path: Path,
     code, out, err = run([*argv[:6], "5", "--end", end.isoformat()], capsys)
     assert code == ExitCode.USAGE and "seed 4" in one_line_error(err)
     assert read_tables(db) == rows
+
+
+def test_demo_says_one_thing_everywhere(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's summary is backfill's, one line in a pipe; its API calls are the ones ``status``
+    shows for the run; its hint is a command that works as printed; no lock file stays behind."""
+    monkeypatch.setenv("COLUMNS", "80")
+    db = tmp_path / "demo.db"
+    code, out, err = run(["demo", "--days", "3", "--db", str(db), "--end", "2026-11-21"], capsys)
+    assert code == 0, err
+    assert re.search(r"^emulator on http://127\.0\.0\.1:\d+ \(seed 1\); signing in through its OAuth consent \.\.\.$",
+                     out, re.MULTILINE), out
+    summary = re.search(r"^demo 2026-11-19\.\.2026-11-21: (\d+)/\1 ranges fetched with ([\d,]+) API calls "
+                        r"\([\d,]+ pages\), [\d,]+ records in [\d.]+ s$", out, re.MULTILINE)
+    assert summary, out
+    assert out.splitlines()[-1] == f"open it with: fitbit-sync dashboard --db {db}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.db"]  # no demo.db.lock
+    code, status, err = run(["status", "--db", str(db)], capsys)
+    assert code == 0, err
+    assert f": {summary[2]} API calls (" in status.splitlines()[-1] and "last run: demo at" in status
 
 
 @pytest.mark.parametrize(("value", "words"), [("2026-13-01", "is not a date"),

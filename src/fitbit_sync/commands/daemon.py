@@ -6,17 +6,16 @@ from pathlib import Path
 
 import typer
 
-from fitbit_sync.config import load_settings
+from fitbit_sync.commands.options import config_option, db_option, store_settings
 
-CONFIG_HELP = "TOML config file (default: $FITBIT_SYNC_CONFIG or ~/.config/fitbit-sync/config.toml)"
 TYPES_HELP = "comma-separated data types or streams; default: settings.types, else all"
 
 
-def run_daemon(types: str | None, config: Path | None) -> int:
+def run_daemon(types: str | None, config: Path | None, db: Path | None = None) -> int:
     from fitbit_sync.sync.daemon import Daemon, install_signal_handlers, setup_logging
     from fitbit_sync.sync.runner import choose_streams
 
-    settings = load_settings(config)
+    settings = store_settings(config, db)
     streams = choose_streams(settings, types)
     setup_logging(settings)
     daemon = Daemon(settings, streams)
@@ -28,10 +27,11 @@ def register(app: typer.Typer) -> None:
     @app.command("daemon")
     def daemon_command(
         types: str | None = typer.Option(None, "--types", help=TYPES_HELP),
-        config: Path | None = typer.Option(None, "--config", help=CONFIG_HELP),
+        db: Path | None = db_option(),
+        config: Path | None = config_option(),
     ) -> None:
         """Sync every sync_interval_minutes (daily values every daily_interval_minutes) until stopped.
         Logs to stderr and, with log_file set, to a rotating file. SIGTERM stops it cleanly."""
-        code = run_daemon(types, config)
+        code = run_daemon(types, config, db)
         if code:
             raise typer.Exit(code)

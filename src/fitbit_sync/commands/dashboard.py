@@ -9,11 +9,11 @@ from pathlib import Path
 
 import typer
 
+from fitbit_sync.commands.options import config_option, db_option
 from fitbit_sync.config import load_settings
 from fitbit_sync.dashboards.html.source import DashboardSource
 from fitbit_sync.errors import ConfigError, FitbitSyncError
 
-CONFIG_HELP = "TOML config file (default: $FITBIT_SYNC_CONFIG or ~/.config/fitbit-sync/config.toml)"
 DEFAULT_PORT = 8765
 
 
@@ -122,9 +122,9 @@ def register(app: typer.Typer) -> None:
         last: str | None = typer.Option(None, "--to", help="custom range: last day (YYYY-MM-DD)"),
         tz: str | None = typer.Option(None, "--tz", help="IANA time zone for days and hours (default: yours)"),
         out: Path | None = typer.Option(None, "--out", help="write a self-contained HTML report and exit"),
-        db: Path | None = typer.Option(None, "--db", help="read this SQLite file instead of the configured store"),
+        db: Path | None = db_option(),
         open_browser: bool = typer.Option(False, "--open", help="open the page in your web browser"),
-        config: Path | None = typer.Option(None, "--config", help=CONFIG_HELP),
+        config: Path | None = config_option(),
     ) -> None:
         """Show your data in the built-in HTML dashboard (no Grafana needed), or write it to a file."""
         run_dashboard(config=config, db=db, port=port, range_=range_, first=first, last=last, tz=tz, out=out,

@@ -3,18 +3,24 @@
 Starts the Google Health API + OAuth emulator in a thread on a free port, signs in through the
 real OAuth code (PKCE, loopback redirect; the "browser" is an HTTP GET that follows the
 emulator's automatic consent), backfills ``--days`` days ending today (or ``--end``) into ``--db``
-and prints a table of what was stored. The same seed and ``--end`` give the same data on any
-calendar day, which is what the tests rely on. The token lives in a temporary directory and is thrown away; your
-own settings, token and database are never touched.
+and prints a table of what was stored, the same summary line as ``backfill`` (whose API calls are
+the number ``status`` shows for the run) and the command that opens the dashboard on it. The same
+seed and ``--end`` give the same data on any calendar day, which is what the tests rely on. The
+token lives in a temporary directory and is thrown away; your own settings, token and database are
+never touched, and no lock file is left beside the demo database.
 """
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import sys
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import filelock
 import httpx
 import typer
 from rich.console import Console
@@ -36,13 +42,14 @@ def run_demo(days: int, db: Path, seed: int, console: Console | None = None, end
     user ``seed`` into ``db``."""
     from fitbit_sync.auth.flow import authorize
     from fitbit_sync.catalog import select_streams
+    from fitbit_sync.commands.sync import print_report
     from fitbit_sync.config import Settings
     from fitbit_sync.emulator.config import EmulatorConfig
     from fitbit_sync.emulator.server import run_in_thread
     from fitbit_sync.stores.sqlite import SQLiteStore
-    from fitbit_sync.sync.runner import SyncSession, command_logging, stderr_is_terminal
+    from fitbit_sync.sync.runner import SyncSession, command_logging, lock_path, stderr_is_terminal
 
-    console = console or Console()
+    console = console or Console(soft_wrap=True, highlight=False)
     if not 1 <= days <= MAX_DAYS:
         raise ConfigError(f"--days must be between 1 and {MAX_DAYS}, not {days}")
     db = db.expanduser()
@@ -69,8 +76,10 @@ def run_demo(days: int, db: Path, seed: int, console: Console | None = None, end
             first = local_today - timedelta(days=days - 1)
             console.print(f"backfilling {first} .. {local_today} ({days} days, user's zone {zone.key}) into {db}")
             requests = session.plan_backfill(select_streams(None), first, local_today)
+            before = sum(session.client.calls.values())  # the zone lookup above is not the run's
             report = session.run(requests, "demo")
-            calls = sum(session.client.calls.values())
+            calls = sum(session.client.calls.values()) - before
+        _remove_lock_file(lock_path(settings))
     with SQLiteStore(db) as store:
         stats = store.measurement_stats()
     table = Table(title=f"{db}: {len(stats)} measurements")
@@ -81,10 +90,38 @@ def run_demo(days: int, db: Path, seed: int, console: Console | None = None, end
     for s in stats:
         table.add_row(s.name, f"{s.rows:,}", _local(s.first_ms, zone), _local(s.last_ms, zone))
     console.print(table)
-    console.print(f"{calls:,} API calls, {report.records:,} records in {report.seconds:.1f} s "
-                  f"({len(requests)} requests); open it with `fitbit-sync dashboard` "
-                  f"(FITBIT_SYNC_SQLITE_PATH={db})")
+    print_report(f"demo {first}..{local_today}", report, calls, console)
+    console.print(f"open it with: {program()} dashboard --db {shlex.quote(str(db))}", markup=False)
     report.raise_for_failures()
+
+
+def program() -> str:
+    """fitbit-sync as it was called, to print a command that works as shown: ``fitbit-sync`` when
+    that is what PATH finds, else the path it was started by (``.venv/bin/fitbit-sync`` from
+    scripts/demo.sh)."""
+    started = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if started is None or started.name != "fitbit-sync":
+        return "fitbit-sync"  # python -m, tests
+    found = shutil.which("fitbit-sync")
+    if found and Path(found).resolve() == started.resolve():
+        return "fitbit-sync"
+    return shlex.quote(str(started))
+
+
+def _remove_lock_file(path: Path) -> None:
+    """The sync lock file beside the demo database, removed while holding the lock: a concurrent
+    writer either holds it (the file stays) or takes a fresh one afterwards."""
+    lock = filelock.FileLock(path, timeout=0)
+    try:
+        lock.acquire()
+    except (filelock.Timeout, OSError):
+        return
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
+    finally:
+        lock.release()
 
 
 def _check_demo_db(db: Path, seed: int) -> None:
@@ -111,7 +148,7 @@ def _local(ms: int | None, zone: ZoneInfo) -> str:
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo_command(
-        days: int = typer.Option(90, "--days", help="days of history to backfill, ending today"),
+        days: int = typer.Option(90, "--days", help="days of history to backfill, ending today (or --end)"),
         db: Path = typer.Option(Path("demo.db"), "--db", help="SQLite file to fill"),
         seed: int = typer.Option(1, "--seed", help="the emulated user (same seed, same data)"),
         end: str | None = typer.Option(None, "--end", metavar="YYYY-MM-DD",

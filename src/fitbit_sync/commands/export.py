@@ -8,11 +8,9 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from fitbit_sync.config import load_settings
+from fitbit_sync.commands.options import config_option, db_option, store_settings
 from fitbit_sync.days import check_day
-from fitbit_sync.errors import ConfigError
-
-CONFIG_HELP = "TOML config file (default: $FITBIT_SYNC_CONFIG or ~/.config/fitbit-sync/config.toml)"
+from fitbit_sync.errors import ConfigError, FitbitSyncError
 
 
 def _day(text: str | None, option: str) -> date | None:
@@ -30,34 +28,38 @@ def _midnight_ms(day: date, zone: ZoneInfo) -> int:
 
 
 def run_export(fmt: str, out: Path, measurements: list[str], start: str | None, end: str | None,
-               config: Path | None) -> None:
+               config: Path | None, db: Path | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
     from fitbit_sync.export import export
-    from fitbit_sync.stores.factory import open_store
+    from fitbit_sync.stores.factory import describe, open_store_to_read
 
     if fmt not in ("csv", "parquet"):
         raise ConfigError(f"--format must be csv or parquet, not {fmt!r}")
     first, last = _day(start, "--start"), _day(end, "--end")
     if first and last and last < first:
         raise ConfigError("--end is before --start")
-    settings = load_settings(config)
+    settings = store_settings(config, db)
     zone = ZoneInfo(settings.time_zone or "UTC")
     start_ms = _midnight_ms(first, zone) if first else None
     end_ms = _midnight_ms(last + timedelta(days=1), zone) if last else None
     names = [part for item in measurements for part in item.split(",")]
-    store = open_store(settings)
+    store = open_store_to_read(settings)
     try:
         results = export(store, out, fmt, names, start_ms, end_ms)  # type: ignore[arg-type]
+        where = describe(store, settings)
     finally:
         store.close()
-    table = Table("Measurement", "Rows", "File", title=f"Exported from {store.name} to {out}")
-    for item in results:
-        if item.rows:
-            table.add_row(item.measurement, f"{item.rows:,}", item.path.name if item.path else "")
-    Console().print(table)
     written = [r for r in results if r.rows]
+    if not written:
+        span = f" from {first or 'the start'} to {last or 'the end'}" if first or last else ""
+        raise FitbitSyncError(f"nothing to export: {where} has no rows of "
+                              f"{'the chosen measurements' if names else 'any measurement'}{span}; no file written")
+    table = Table("Measurement", "Rows", "File", title=f"Exported from {store.name} to {out}")
+    for item in written:
+        table.add_row(item.measurement, f"{item.rows:,}", item.path.name if item.path else "")
+    Console().print(table)
     print(f"{len(written)} file(s), {sum(r.rows for r in written):,} rows")
 
 
@@ -71,7 +73,8 @@ def register(app: typer.Typer) -> None:
         start: str | None = typer.Option(None, "--start", help="first day, YYYY-MM-DD (in FITBIT_SYNC_TIME_ZONE, "
                                                                "else UTC)"),
         end: str | None = typer.Option(None, "--end", help="last day, YYYY-MM-DD (inclusive)"),
-        config: Path | None = typer.Option(None, "--config", help=CONFIG_HELP),
+        db: Path | None = db_option(),
+        config: Path | None = config_option(),
     ) -> None:
         """Export stored measurements to CSV or Parquet files, one per measurement, from any store."""
-        run_export(fmt, out, measurements, start, end, config)
+        run_export(fmt, out, measurements, start, end, config, db)

@@ -27,7 +27,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from fitbit_sync.config import Settings, load_settings
+from fitbit_sync.commands.options import config_option, db_option, store_settings
+from fitbit_sync.config import Settings
 from fitbit_sync.errors import ConfigError, LockedError, StoreError
 from fitbit_sync.files import LOCK_MODE, private_dir
 from fitbit_sync.sources.takeout import ImportOptions, ImportSummary, import_archives
@@ -35,7 +36,6 @@ from fitbit_sync.sources.takeout.timezones import resolve_zone
 from fitbit_sync.stores.factory import open_store
 from fitbit_sync.sync.runner import lock_path
 
-CONFIG_HELP = "TOML config file (default: $FITBIT_SYNC_CONFIG or ~/.config/fitbit-sync/config.toml)"
 WEIGHT_UNITS = ("auto", "lb", "kg")
 MAX_LISTED = 20
 
@@ -122,12 +122,12 @@ def print_summary(summary: ImportSummary, console: Console) -> None:
 
 
 def run_import(paths: list[Path], time_zone: str | None, weight_unit: str, prefer_source: list[str],
-               config: Path | None, quiet: bool) -> ImportSummary:
+               config: Path | None, quiet: bool, db: Path | None = None) -> ImportSummary:
     if weight_unit not in WEIGHT_UNITS:
         raise ConfigError(f"--weight-unit must be one of {', '.join(WEIGHT_UNITS)}, not {weight_unit!r}")
     if time_zone and resolve_zone(time_zone) is None:
         raise ConfigError(f"unknown time zone {time_zone!r} (use an IANA name such as Europe/Berlin)")
-    settings = load_settings(config)
+    settings = store_settings(config, db)
     options = ImportOptions(device=settings.device_name, time_zone=time_zone,
                             settings_time_zone=settings.time_zone, weight_unit=weight_unit,
                             prefer_sources=tuple(prefer_source))
@@ -156,8 +156,9 @@ def register(app: typer.Typer) -> None:
                                         help="unit of legacy weight logs: auto (from their BMI), lb or kg"),
         prefer_source: list[str] = typer.Option(
             [], "--prefer-source", help="data source to keep first in per-source CSVs (repeatable), e.g. 'Charge 6'"),
-        config: Path | None = typer.Option(None, "--config", help=CONFIG_HELP),
+        db: Path | None = db_option(),
+        config: Path | None = config_option(),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
     ) -> None:
         """Import a Google Takeout / Fitbit export archive (no API calls); safe to run again."""
-        run_import(paths, time_zone, weight_unit, prefer_source, config, quiet)
+        run_import(paths, time_zone, weight_unit, prefer_source, config, quiet, db)

@@ -6,17 +6,15 @@ from pathlib import Path
 
 import typer
 
-from fitbit_sync.config import load_settings
-
-CONFIG_HELP = "TOML config file (default: $FITBIT_SYNC_CONFIG or ~/.config/fitbit-sync/config.toml)"
+from fitbit_sync.commands.options import config_option, db_option, store_settings
 
 
-def run_status(config: Path | None) -> None:
-    from fitbit_sync.stores.factory import open_store
+def run_status(config: Path | None, db: Path | None = None) -> None:
+    from fitbit_sync.stores.factory import open_store_to_read
     from fitbit_sync.sync.status import collect, render
 
-    settings = load_settings(config)
-    store = open_store(settings)
+    settings = store_settings(config, db)
+    store = open_store_to_read(settings)
     try:
         render(collect(settings, store))
     finally:
@@ -25,6 +23,6 @@ def run_status(config: Path | None) -> None:
 
 def register(app: typer.Typer) -> None:
     @app.command("status")
-    def status_command(config: Path | None = typer.Option(None, "--config", help=CONFIG_HELP)) -> None:
+    def status_command(db: Path | None = db_option(), config: Path | None = config_option()) -> None:
         """Show what is stored per data type, the token's expiry and the last run's API calls."""
-        run_status(config)
+        run_status(config, db)

@@ -12,7 +12,7 @@ from types import FrameType
 import typer
 from rich.console import Console
 
-from fitbit_sync.config import load_settings
+from fitbit_sync.commands.options import config_option, db_option, store_settings
 from fitbit_sync.sync.engine import RunReport
 from fitbit_sync.sync.runner import (
     SyncSession,
@@ -24,7 +24,6 @@ from fitbit_sync.sync.runner import (
 )
 
 TYPES_HELP = "comma-separated data types or streams (e.g. heart-rate,steps:daily); default: all"
-CONFIG_HELP = "TOML config file (default: $FITBIT_SYNC_CONFIG or ~/.config/fitbit-sync/config.toml)"
 
 
 @contextlib.contextmanager
@@ -46,10 +45,13 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 
 def print_report(what: str, report: RunReport, calls: int, console: Console | None = None) -> None:
-    console = console or Console()
+    """The run's summary, each line one line however narrow the terminal or pipe. ``calls``: the
+    requests the run sent to the Google Health API, retries included; ``status`` shows the same
+    number. A *range* is one data type over some days, as planned: it may take many calls (pages)."""
+    console = console or Console(soft_wrap=True, markup=False, highlight=False)
     console.print(
-        f"{what}: {report.completed}/{report.planned} requests, {calls:,} API calls, {report.pages:,} pages, "
-        f"{report.records:,} records in {report.seconds:.1f} s"
+        f"{what}: {report.completed}/{report.planned} ranges fetched with {calls:,} API calls "
+        f"({report.pages:,} pages), {report.records:,} records in {report.seconds:.1f} s"
     )
     skipped = sum(report.skipped.values())
     if skipped:
@@ -59,10 +61,10 @@ def print_report(what: str, report: RunReport, calls: int, console: Console | No
         console.print(f"not synced: {key}: {message}")
 
 
-def run_backfill(start: str, end: str, types: str | None, config: Path | None) -> None:
+def run_backfill(start: str, end: str, types: str | None, config: Path | None, db: Path | None = None) -> None:
     first, last = parse_date(start, "start"), parse_date(end, "end")
     check_range(first, last)
-    settings = load_settings(config)
+    settings = store_settings(config, db)
     streams = choose_streams(settings, types)
     with command_logging(settings), sigterm_as_interrupt(), \
             SyncSession(settings, progress=stderr_is_terminal()) as session:
@@ -76,8 +78,8 @@ def run_backfill(start: str, end: str, types: str | None, config: Path | None) -
         report.raise_for_failures()
 
 
-def run_sync(types: str | None, config: Path | None) -> None:
-    settings = load_settings(config)
+def run_sync(types: str | None, config: Path | None, db: Path | None = None) -> None:
+    settings = store_settings(config, db)
     streams = choose_streams(settings, types)
     with command_logging(settings), sigterm_as_interrupt(), \
             SyncSession(settings, progress=stderr_is_terminal()) as session:
@@ -94,17 +96,19 @@ def register(app: typer.Typer) -> None:
     @app.command("sync")
     def sync_command(
         types: str | None = typer.Option(None, "--types", help=TYPES_HELP),
-        config: Path | None = typer.Option(None, "--config", help=CONFIG_HELP),
+        db: Path | None = db_option(),
+        config: Path | None = config_option(),
     ) -> None:
         """Fetch what is new since the last sync (yesterday and today on a first run)."""
-        run_sync(types, config)
+        run_sync(types, config, db)
 
     @app.command("backfill")
     def backfill_command(
         start: str = typer.Option(..., "--start", help="first local date, YYYY-MM-DD"),
         end: str = typer.Option(..., "--end", help="last local date, YYYY-MM-DD (inclusive)"),
         types: str | None = typer.Option(None, "--types", help=TYPES_HELP),
-        config: Path | None = typer.Option(None, "--config", help=CONFIG_HELP),
+        db: Path | None = db_option(),
+        config: Path | None = config_option(),
     ) -> None:
         """Fetch history for a date range; resumable: run it again after Ctrl-C or a crash."""
-        run_backfill(start, end, types, config)
+        run_backfill(start, end, types, config, db)
