@@ -5,10 +5,13 @@ Screenshots are kept under ``tests/_artifacts/`` (dashboard-*.png).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from dash_demo import TZ, DemoSummary
@@ -76,8 +79,8 @@ class Page:
 
 
 @contextmanager
-def open_page(browser: Any, url: str) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1500, "height": 1000}, timezone_id=TZ, locale="en-GB")
+def open_page(browser: Any, url: str, zone: str = TZ) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1500, "height": 1000}, timezone_id=zone, locale="en-GB")
     try:
         page = Page(context.new_page())
         page.page.goto(url)
@@ -164,7 +167,8 @@ def test_choosing_a_workout_and_a_night_redraws_their_panels(browser: Any, live_
                                  "'.panel[data-panel=hypnogram] .chart')).getOption().xAxis[0].min")
         night = p.page.evaluate(f"() => window.fitbitDashboard.payload.panels.hypnogram.nights"
                                 f".find(n => n.date === '{older}').start")
-        assert window == night
+        offset = datetime.fromtimestamp(night / 1000, ZoneInfo(TZ)).utcoffset()
+        assert offset is not None and window == night + int(offset.total_seconds() * 1000)  # TZ's wall clock
         assert p.problems == []
 
 
@@ -203,3 +207,68 @@ def test_an_empty_database_shows_empty_panels_and_says_what_to_do(browser: Any, 
         assert "No data yet" in p.page.locator("#status").inner_text()
         assert p.problems == []
     source.close()
+
+
+def day_label(iso: str) -> str:
+    """A date as the page writes it (en-GB: ``15 Nov``)."""
+    d = date.fromisoformat(iso)
+    return f"{d.day} {d:%b}"
+
+
+def hm_minutes(text: str) -> int:
+    hours, minutes = text.strip().split("h")
+    return int(hours) * 60 + int(minutes.strip().rstrip("m"))
+
+
+# The "Average night" centre label and the nights the "Sleep duration by stage" bars show (asleep parts).
+SLEEP_READ = """() => {
+  const chart = (id) => echarts.getInstanceByDom(document.querySelector(`.panel[data-panel="${id}"] .chart`));
+  const pie = chart('sleep_share').getOption().series[0];
+  const bars = chart('sleep_stages').getOption().series.filter((s) => s.name !== 'Awake');
+  const nights = bars[0].data.map((_, i) => bars.reduce((a, s) => a + (s.data[i] || 0), 0)).filter((v) => v > 0);
+  return {centre: pie.label.formatter(), nights: nights.map((h) => h * 60),
+          note: document.querySelector('.panel[data-panel="sleep_share"] header .unit').textContent};
+}"""
+
+
+def test_a_viewer_in_another_zone_sees_each_day_on_its_local_date(browser: Any, live_server: LiveServer,
+                                                                   demo_db: tuple[Path, DemoSummary],
+                                                                   artifacts: Path) -> None:
+    """Issue 11, read from the page of a browser in UTC (the machine's zone) over data of a user in TZ:
+    the zone is shown, a tile's date is its row's local date, the average night is the mean of the nights
+    drawn (staged and classic nights alike), and time axes read TZ's clock."""
+    db, _ = demo_db
+    with open_page(browser, live_server.url, zone="UTC") as p:
+        p.wait_renders(1)
+        assert p.page.evaluate("() => Intl.DateTimeFormat().resolvedOptions().timeZone") == "UTC"
+        assert TZ in p.page.locator("#zone").inner_text()
+        assert p.state("payload.range.tz") == TZ
+        last = p.state("payload.range.last_date")
+        with sqlite3.connect(db) as conn:
+            for tile, table in (("Steps", "Total Steps"), ("Resting HR", "RestingHR")):
+                day, value = conn.execute(f'SELECT date, value FROM "{table}" WHERE date <= ? ORDER BY date DESC '
+                                          "LIMIT 1", (last,)).fetchone()
+                el = p.page.locator(f'#stats .stat[data-tile="{tile}"]')
+                assert el.locator(".when").inner_text() == day_label(day), tile
+                assert el.locator(".value").inner_text().split("\n")[0].replace(",", "").strip().startswith(
+                    str(round(value))), tile
+        night = p.page.locator("#night option").first  # the newest night, as the hypnogram names it
+        night_date = str(night.get_attribute("value"))
+        assert night.inner_text().startswith(day_label(night_date))
+        sleep_tile = p.page.locator('#stats .stat[data-tile="Sleep"] .when').inner_text()
+        assert sleep_tile == f"night to {day_label(night_date)}"
+        sleep = p.page.evaluate(SLEEP_READ)
+        nights = sleep["nights"]
+        assert len(nights) == 30
+        mean = sum(nights) / len(nights)
+        assert abs(hm_minutes(sleep["centre"]) - mean) <= 1, (sleep["centre"], mean)
+        assert sleep["note"].startswith(sleep["centre"]) and "mean of 30 nights" in sleep["note"]
+        assert p.state("payload.panels.sleep_stages.classic").count(None) < 30  # classic nights are among them
+        # the hypnogram's axis starts at the night's start on TZ's clock, not the browser's
+        start = p.state("payload.panels.hypnogram.nights.at(-1).start")
+        shown = p.page.evaluate("() => echarts.getInstanceByDom(document.querySelector("
+                                "'.panel[data-panel=hypnogram] .chart')).getOption().xAxis[0].min")
+        local = datetime.fromtimestamp(start / 1000, ZoneInfo(TZ))
+        assert shown == start + int(local.utcoffset().total_seconds() * 1000)  # type: ignore[union-attr]
+        p.page.screenshot(path=str(artifacts / "dashboard-30d-utc-viewer.png"), full_page=True)
+        assert p.problems == []

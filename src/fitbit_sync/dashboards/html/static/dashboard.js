@@ -55,6 +55,26 @@
     if (s < 36 * 3600) return `${Math.round(s / 3600)} h ago`;
     return `${Math.round(s / 86400)} d ago`;
   };
+  // ECharts draws time axes in the browser's zone and knows no other. Instants on a time axis are
+  // shifted so that their UTC clock reads the user's (TZ) wall clock, and every chart runs with
+  // useUTC: the axes then show TZ's hours and days whatever zone the browser is in.
+  const ZONE_PARTS = new Intl.DateTimeFormat('en-US', {timeZone: TZ, hourCycle: 'h23', year: 'numeric', month: 'numeric',
+    day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric'});
+  const offsets = new Map();
+  const QUARTER = 900000;  // zones change their offset on a quarter hour at most
+  const wall = (ms) => {
+    const key = Math.floor(ms / QUARTER);
+    let off = offsets.get(key);
+    if (off === undefined) {
+      const at = key * QUARTER;
+      const x = {};
+      for (const part of ZONE_PARTS.formatToParts(new Date(at))) x[part.type] = part.value;
+      off = Date.UTC(+x.year, +x.month - 1, +x.day, +x.hour % 24, +x.minute, +x.second) - at;
+      offsets.set(key, off);
+    }
+    return ms + off;
+  };
+  const wallClock = (ms) => new Date(ms).toLocaleTimeString('en-GB', {hour: '2-digit', minute: '2-digit', timeZone: 'UTC'});
   const periodWord = (p) => (p && p.period === 'week' ? ' (weekly mean per day)' : '');
   const hasValues = (arr) => Array.isArray(arr) && arr.some((v) => v != null);
 
@@ -65,6 +85,7 @@
     return Object.assign({
       backgroundColor: 'transparent',
       animation: false,
+      useUTC: true,  // time axes hold wall() times
       textStyle: {color: C.text, fontFamily: 'inherit'},
       grid: {left: 48, right: 16, top: 30, bottom: 30, containLabel: false},
       tooltip: {
@@ -83,7 +104,7 @@
   function timeAxis(range) {
     return Object.assign({}, axisCommon, {
       type: 'time', splitLine: {show: false},
-      min: range ? range.start : undefined, max: range ? range.end : undefined,
+      min: range ? wall(range.start) : undefined, max: range ? wall(range.end) : undefined,
       axisLabel: Object.assign({}, axisCommon.axisLabel, {
         formatter: {
           year: '{yyyy}', month: '{d} {MMM}', day: '{d} {MMM}', hour: '{HH}:{mm}', minute: '{HH}:{mm}',
@@ -146,9 +167,10 @@
   function heartRate(p) {
     const hr = p.panels.heart_rate;
     if (!hr || !hr.t.length) return null;
-    const mean = hr.t.map((t, i) => [t, hr.mean[i]]);
-    const lo = hr.t.map((t, i) => [t, hr.min[i]]);
-    const spread = hr.t.map((t, i) => [t, hr.max[i] - hr.min[i]]);
+    const ts = hr.t.map(wall);
+    const mean = ts.map((t, i) => [t, hr.mean[i]]);
+    const lo = ts.map((t, i) => [t, hr.min[i]]);
+    const spread = ts.map((t, i) => [t, hr.max[i] - hr.min[i]]);
     const zoneColors = {'Fat Burn': C.yellow, Cardio: C.orange, Peak: C.red};
     const zones = (hr.zones || []).map((z) => [
       {yAxis: z.from, name: z.name, itemStyle: {color: zoneColors[z.name] + '1f'},
@@ -224,13 +246,13 @@
     if (!night.segments.length) return null;
     const names = night.classic ? ['Asleep', 'Asleep', 'Restless', 'Awake'] : STAGE.map((s) => s.name);
     const rows = night.classic ? ['', 'Asleep', 'Restless', 'Awake'] : names;
-    const data = night.segments.map((s) => ({value: [s[0], s[1], s[2]], itemStyle: {color: STAGE[s[2]] ? STAGE[s[2]].color : C.blue}}));
+    const data = night.segments.map((s) => ({value: [wall(s[0]), wall(s[1]), s[2]], itemStyle: {color: STAGE[s[2]] ? STAGE[s[2]].color : C.blue}}));
     return base({
       tooltip: {trigger: 'item', backgroundColor: '#1f232b', borderColor: C.axis, textStyle: {color: C.text, fontSize: 12},
-        formatter: (it) => `${names[it.value[2]] || '?'}<br>${clock(it.value[0])} – ${clock(it.value[1])} · ${Math.round((it.value[1] - it.value[0]) / 60000)} min`},
+        formatter: (it) => `${names[it.value[2]] || '?'}<br>${wallClock(it.value[0])} – ${wallClock(it.value[1])} · ${Math.round((it.value[1] - it.value[0]) / 60000)} min`},
       legend: {show: false},
       grid: {left: 60, right: 16, top: 16, bottom: 30},
-      xAxis: Object.assign(timeAxis(), {min: night.start, max: night.end}),
+      xAxis: Object.assign(timeAxis(), {min: wall(night.start), max: wall(night.end)}),
       yAxis: Object.assign({}, axisCommon, {type: 'category', data: rows, splitLine: {show: true, lineStyle: {color: C.grid}},
         axisLabel: {color: C.muted, fontSize: 11}}),
       series: [{
@@ -259,12 +281,13 @@
       yAxis: {scale: false}});
   }
 
+  // The average night: every night counted once whatever its kind (staged or classic); the server
+  // averages each part over all nights, so the asleep parts add up to the mean night.
   function sleepShare(p) {
-    const s = p.panels.sleep_stages;
-    if (!s || !s.dates.length) return null;
-    const avg = (arr) => { const v = (arr || []).filter((x) => x != null); return v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0; };
-    const parts = [['Deep', avg(s.deep), C.indigo], ['Light', avg(s.light), C.blue], ['REM', avg(s.rem), C.cyan],
-      ['Asleep (classic)', avg(s.classic), C.lightblue], ['Awake', avg(s.awake), C.pink]].filter((x) => x[1] > 0);
+    const a = (p.panels.sleep_stages || {}).average;
+    if (!a || !a.nights) return null;
+    const parts = [['Deep', a.deep, C.indigo], ['Light', a.light, C.blue], ['REM', a.rem, C.cyan],
+      ['Asleep (classic)', a.classic, C.lightblue], ['Awake', a.awake, C.pink]].filter((x) => x[1] > 0);
     if (!parts.length) return null;
     return base({
       tooltip: {trigger: 'item', backgroundColor: '#1f232b', borderColor: C.axis, textStyle: {color: C.text, fontSize: 12},
@@ -272,7 +295,7 @@
       legend: {orient: 'vertical', right: 6, top: 'middle', textStyle: {color: C.muted, fontSize: 11},
         formatter: (name) => { const x = parts.find((q) => q[0] === name); return `${name}  ${hm(x[1])}`; }},
       series: [{type: 'pie', radius: ['48%', '72%'], center: ['34%', '52%'], avoidLabelOverlap: true,
-        label: {show: true, position: 'center', formatter: () => hm(parts.filter((x) => x[0] !== 'Awake').reduce((a, x) => a + x[1], 0)),
+        label: {show: true, position: 'center', formatter: () => hm(a.asleep),
           color: C.text, fontSize: 16, fontWeight: 600},
         itemStyle: {borderColor: '#181b21', borderWidth: 2},
         data: parts.map((x) => ({name: x[0], value: Math.round(x[1]), itemStyle: {color: x[2]}}))}],
@@ -307,9 +330,9 @@
       xAxis: timeAxis(p.range),
       yAxis: [valueAxis('kg'), valueAxis('BMI', {splitLine: {show: false}, nameTextStyle: {color: C.muted, fontSize: 11, align: 'right'}})],
       series: [
-        {name: 'Weight (kg)', type: 'line', data: w.t.map((t, i) => [t, w.kg[i]]), showSymbol: w.t.length <= 60, symbolSize: 5,
+        {name: 'Weight (kg)', type: 'line', data: w.t.map((t, i) => [wall(t), w.kg[i]]), showSymbol: w.t.length <= 60, symbolSize: 5,
           lineStyle: {color: C.purple, width: 2}, itemStyle: {color: C.purple}, connectNulls: true},
-        {name: 'BMI', type: 'line', yAxisIndex: 1, data: w.bmi_t.map((t, i) => [t, w.bmi[i]]), showSymbol: false,
+        {name: 'BMI', type: 'line', yAxisIndex: 1, data: w.bmi_t.map((t, i) => [wall(t), w.bmi[i]]), showSymbol: false,
           lineStyle: {color: C.lightblue, width: 1, type: 'dashed'}, itemStyle: {color: C.lightblue}, connectNulls: true},
       ],
     });
@@ -324,7 +347,7 @@
       xAxis: timeAxis(p.range),
       yAxis: valueAxis('%', {min: 0, max: 100, scale: false}),
       visualMap: {show: false, dimension: 1, pieces: [{lt: 20, color: C.red}, {gte: 20, lt: 50, color: C.yellow}, {gte: 50, color: C.green}]},
-      series: [{name: 'battery', type: 'line', data: b.t.map((t, i) => [t, b.last[i]]), symbol: 'none', step: false,
+      series: [{name: 'battery', type: 'line', data: b.t.map((t, i) => [wall(t), b.last[i]]), symbol: 'none', step: false,
         lineStyle: {width: 1.6}, areaStyle: {opacity: 0.12}}],
     });
   }
@@ -386,7 +409,8 @@
     ]},
     {title: 'Sleep', panels: [
       {id: 'hypnogram', title: 'Sleep stages', unit: 'hypnogram', cls: 'w8', tools: 'night', build: hypnogram},
-      {id: 'sleep_share', title: 'Average night', unit: 'time per stage', build: sleepShare},
+      {id: 'sleep_share', title: 'Average night', unit: 'time per stage', build: sleepShare,
+        note: (p) => { const a = (p.panels.sleep_stages || {}).average; return a && a.nights ? `${hm(a.asleep)} asleep · mean of ${a.nights} night${a.nights === 1 ? '' : 's'}` : 'time per stage'; }},
       {id: 'sleep_stages', title: 'Sleep duration by stage', unit: 'hours a night', cls: 'w6', build: sleepStages},
       {id: 'sleep_regularity', title: 'Sleep regularity', unit: 'minutes asleep per hour', cls: 'w6', tall: true, build: (p) => heatmap(p.panels.sleep_regularity, {max: 60, colors: ['#181b21', '#1c2a5a', C.indigo, C.blue, C.cyan], low: '0', high: '60 min', tip: (v) => `${Math.round(v)} min asleep`})},
     ]},
@@ -473,6 +497,8 @@
     const el = document.querySelector(`.panel[data-panel="${id}"]`);
     el.dataset.state = drawn ? 'drawn' : 'empty';
     state.panels[id] = {drawn: drawn, points: points || 0};
+    const def = findDef(id);
+    if (def && def.note) el.querySelector('header .unit').textContent = def.note(state.payload);
   }
 
   function countPoints(option) {
@@ -623,26 +649,28 @@
     const tiles = [
       ['Latest data', s.latest_data == null ? '–' : ago(s.latest_data), s.latest_data == null ? '' : timeLabel(s.latest_data)],
       ['Battery', s.battery ? `${fmtInt(s.battery.value)}<small>%</small>` : '–', s.battery ? `${s.battery.status || ''} · ${timeLabel(s.battery.t)}` : ''],
-      ['Resting HR', s.resting_hr ? `${fmtInt(s.resting_hr.value)}<small>bpm</small>` : '–', s.resting_hr ? dateOf(s.resting_hr.t) : ''],
-      ['Steps', s.steps ? fmtInt(s.steps.value) : '–', s.steps ? dateOf(s.steps.t) : ''],
-      ['Sleep', s.sleep ? hm(s.sleep.value) : '–', s.sleep ? `night of ${dateOf(s.sleep.t)}` : ''],
-      ['SpO₂', s.spo2 ? `${fmt1(s.spo2.value)}<small>%</small>` : '–', s.spo2 ? dateOf(s.spo2.t) : ''],
-      ['HRV', s.hrv ? `${fmtInt(s.hrv.value)}<small>ms</small>` : '–', s.hrv ? dateOf(s.hrv.t) : ''],
-      ['Weight', s.weight ? `${fmt1(s.weight.value)}<small>kg</small>` : '–', s.weight ? dateOf(s.weight.t) : ''],
-      ['VO₂ max', s.vo2max ? `${fmt1(s.vo2max.value)}<small>ml/kg/min</small>` : '–', s.vo2max ? dateOf(s.vo2max.t) : ''],
+      ['Resting HR', s.resting_hr ? `${fmtInt(s.resting_hr.value)}<small>bpm</small>` : '–', dayOf(s.resting_hr)],
+      ['Steps', s.steps ? fmtInt(s.steps.value) : '–', dayOf(s.steps)],
+      ['Sleep', s.sleep ? hm(s.sleep.value) : '–', s.sleep ? `night to ${dateLabel(s.sleep.date)}` : ''],
+      ['SpO₂', s.spo2 ? `${fmt1(s.spo2.value)}<small>%</small>` : '–', dayOf(s.spo2)],
+      ['HRV', s.hrv ? `${fmtInt(s.hrv.value)}<small>ms</small>` : '–', dayOf(s.hrv)],
+      ['Weight', s.weight ? `${fmt1(s.weight.value)}<small>kg</small>` : '–', dayOf(s.weight)],
+      ['VO₂ max', s.vo2max ? `${fmt1(s.vo2max.value)}<small>ml/kg/min</small>` : '–', dayOf(s.vo2max)],
     ];
     const root = document.getElementById('stats');
     root.innerHTML = '';
     for (const [label, value, when] of tiles) {
       const el = document.createElement('div');
       el.className = 'stat';
+      el.dataset.tile = label;
       el.innerHTML = `<div class="label"></div><div class="value">${value}</div><div class="when"></div>`;
       el.querySelector('.label').textContent = label;
       el.querySelector('.when').textContent = when;
       root.appendChild(el);
     }
   }
-  const dateOf = (ms) => new Date(ms).toLocaleDateString('en-GB', {day: 'numeric', month: 'short', timeZone: TZ});
+  // A tile's day: the local date the server sends (a daily row's own date), never a time converted here.
+  const dayOf = (x) => (x && x.date ? dateLabel(x.date) : '');
 
   function render(payload) {
     const t0 = performance.now();
@@ -654,7 +682,8 @@
     drawWorkouts();
     const r = payload.range;
     document.getElementById('subtitle').textContent =
-      `${payload.source} · ${dateLabel(r.first_date)} – ${dateLabel(r.last_date)} ${r.last_date.slice(0, 4)} · ${r.tz}`;
+      `${payload.source} · ${dateLabel(r.first_date)} – ${dateLabel(r.last_date)} ${r.last_date.slice(0, 4)}`;
+    document.getElementById('zone').textContent = `days and times in ${r.tz}`;
     document.getElementById('from').value = r.first_date;
     document.getElementById('to').value = r.last_date;
     for (const b of document.querySelectorAll('#ranges button[data-range]')) b.classList.toggle('active', b.dataset.range === r.label);
