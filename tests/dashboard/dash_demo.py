@@ -242,17 +242,21 @@ def _add_workout(d: _Day, w: _Workout) -> None:
     }, ActivityName=w.name)
     if not gps:
         return
-    # a loop out and back around home: an ellipse with a wobble, 1 point a second
-    radius_km = distance_km / (2 * math.pi)
+    # a loop out and back around home: an ellipse with a wobble, 1 point a second, as long as the workout's distance
     heading = rng.uniform(0, 2 * math.pi)
-    cx = HOME[0] + math.sin(heading) * radius_km / 111.0
-    cy = HOME[1] + math.cos(heading) * radius_km / (111.0 * math.cos(math.radians(HOME[0])))
     wobble = rng.uniform(0.05, 0.15)
+    shape = []  # (east, north, angle), east and north in shape units
     for s in range(0, seconds, 1):
         a = heading + math.pi + 2 * math.pi * s / seconds
-        r = radius_km * (1 + wobble * math.sin(5 * a))
-        lat = cx + math.sin(a) * r / 111.0
-        lon = cy + math.cos(a) * r * 1.4 / (111.0 * math.cos(math.radians(HOME[0])))
+        r = 1 + wobble * math.sin(5 * a)
+        shape.append((math.cos(a) * r * 1.4, math.sin(a) * r, a))
+    length = sum(math.dist(shape[i - 1][:2], shape[i][:2]) for i in range(1, len(shape))) or 1.0
+    unit_km = distance_km / length  # km per shape unit: the drawn track is distance_km long
+    cx = HOME[0] + math.sin(heading) * unit_km / 111.0
+    cy = HOME[1] + math.cos(heading) * unit_km / (111.0 * math.cos(math.radians(HOME[0])))
+    for s, (east, north, a) in enumerate(shape):
+        lat = cx + north * unit_km / 111.0
+        lon = cy + east * unit_km / (111.0 * math.cos(math.radians(HOME[0])))
         d.add("GPS", start + s * 1000, {
             "lat": round(lat, 6), "lon": round(lon, 6), "altitude": round(110 + 15 * math.sin(a * 2), 1),
             "distance": round(distance_km * 1000 * s / seconds, 1), "heart_rate": int(hr_avg + 8 * math.sin(s / 90)),

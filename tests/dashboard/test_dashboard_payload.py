@@ -250,3 +250,38 @@ def test_every_tile_carries_the_local_date_of_its_row(demo_db: tuple[Path, DemoS
     last_night = view["panels"]["hypnogram"]["nights"][-1]
     assert stats["sleep"]["date"] == last_night["date"] == "2026-11-10"  # one date per night everywhere
     assert stats["sleep"]["value"] == last_night["asleep"]
+
+
+def test_the_steps_colour_scale_ends_at_the_95th_percentile_not_at_outliers(tmp_path: Path) -> None:
+    """Issue 11: a few outlier hours set the steps-by-hour colour scale, leaving everything else dark."""
+    db = tmp_path / "outliers.db"
+    day = int(datetime(2026, 3, 2, tzinfo=ZONE).timestamp() * 1000)
+    hours = [day + h * HOUR for h in range(24 * 7)]
+    records = [Record("Steps_Intraday", t, {"value": 300 + (i % 24) * 10}) for i, t in enumerate(hours)]
+    records += [Record("Steps_Intraday", hours[i] + 60_000, {"value": 12_000}) for i in (30, 80, 130)]  # 3 outliers
+    with SQLiteStore(db) as store:
+        store.write(records)
+    source = SQLiteSource(db)
+    try:
+        window = ranges.resolve(None, None, ZONE, first="2026-03-02", last="2026-03-08")
+        heat = payload.build(source, window, tracks="none")["panels"]["steps_heatmap"]
+    finally:
+        source.close()
+    values = sorted(c[2] for c in heat["cells"])
+    assert values[-1] > 12_000
+    assert heat["scale_max"] == pytest.approx(payload.percentile(values, 95), abs=0.5)
+    assert heat["scale_max"] < 600  # set by the ordinary hours
+    assert payload.percentile([], 95) is None and payload.percentile([1.0, 3.0], 50) == 2.0
+
+
+def test_a_gps_track_carries_its_length_and_a_mark_every_nice_distance() -> None:
+    """Issue 11: the GPS track had no scale or distance marks. 0.01° of latitude is 1.112 km."""
+    lat = [47.0 + i * 0.001 for i in range(0, 60)]  # 5.9 thousandths of a degree: 6.56 km due north
+    lon = [19.0] * len(lat)
+    d = payload.distance_marks(lat, lon)
+    assert d["km"] == pytest.approx(59 * 0.1111949, rel=1e-4)
+    assert d["step_km"] == 1.0 and [m[2] for m in d["marks"]] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    for mark in d["marks"]:  # each mark sits where that distance is reached
+        assert payload.distance_m(47.0, 19.0, mark[0], mark[1]) == pytest.approx(mark[2] * 1000, abs=1)
+    assert payload.distance_marks(lat[:5], lon[:5])["step_km"] == 0.1  # 445 m: a mark every 100 m
+    assert payload.distance_marks([47.0], [19.0]) == {"km": 0.0, "step_km": 0.1, "marks": []}

@@ -8,6 +8,7 @@ hour × week) grids in the viewer's time zone.
 
 from __future__ import annotations
 
+import math
 import time as _time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -35,6 +36,10 @@ HEATMAP_WEEKS_AFTER_DAYS = 120  # heatmap columns become weeks past this many da
 HYPNOGRAM_NIGHTS = 7
 WORKOUTS = 15
 TRACK_POINTS = 1200
+SCALE_PERCENTILE = 95  # a heatmap's colour scale ends here: a few outliers do not wash out the rest
+MARK_STEPS_KM = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
+MAX_MARKS = 12
+EARTH_RADIUS_M = 6_371_008.8
 #: Measurements whose newest time is "the data's now" (what presets end at, and "last sync").
 ACTIVITY_MEASUREMENTS = ("HeartRate_Intraday", "Steps_Intraday", "Sleep Summary", "DeviceBatteryLevel")
 DEFAULT_ZONES = {"lightMin": 0, "moderateMin": 114, "vigorousMin": 138, "peakMin": 168, "peakMax": 220}
@@ -118,7 +123,19 @@ def _grid(w: Window, hourly: dict[int, float], digits: int = 0) -> JSON:
     index = {c: i for i, c in enumerate(columns)}
     divisor = 7.0 if weekly else 1.0
     data = [[index[c], h, _r(v / divisor, digits)] for (c, h), v in sorted(cells.items()) if c in index]
-    return {"period": "week" if weekly else "day", "columns": columns, "cells": data}
+    return {"period": "week" if weekly else "day", "columns": columns, "cells": data,
+            "scale_max": _r(percentile([float(c[2]) for c in data if c[2] > 0], SCALE_PERCENTILE), digits)}
+
+
+def percentile(values: Sequence[float], pct: float) -> float | None:
+    """The ``pct`` percentile (linear between the nearest ranks), None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * pct / 100
+    lo = math.floor(k)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def _asleep_by_hour(segments: Iterable[SleepSegment]) -> dict[int, float]:
@@ -270,9 +287,39 @@ def _one_per_date(rows: list[DailyRow]) -> list[DailyRow]:
     return [best[d] for d in sorted(best)]
 
 
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine) in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def distance_marks(lat: Sequence[float], lon: Sequence[float]) -> JSON:
+    """The track's length and a mark every ``step_km`` along it (a nice step giving at most ``MAX_MARKS``):
+    ``[lat, lon, km]``, interpolated between the points where the distance is crossed."""
+    total = 0.0
+    marks: list[list[float]] = []
+    along = [0.0]
+    for i in range(1, len(lat)):
+        total += distance_m(lat[i - 1], lon[i - 1], lat[i], lon[i])
+        along.append(total)
+    km = total / 1000
+    step = next((s for s in MARK_STEPS_KM if km / s <= MAX_MARKS), MARK_STEPS_KM[-1])
+    n = 1
+    for i in range(1, len(along)):
+        while along[i] >= n * step * 1000 and n * step < km:
+            a, b = along[i - 1], along[i]
+            f = 0.0 if b == a else (n * step * 1000 - a) / (b - a)
+            marks.append([round(lat[i - 1] + (lat[i] - lat[i - 1]) * f, 6),
+                          round(lon[i - 1] + (lon[i] - lon[i - 1]) * f, 6), round(n * step, 1)])
+            n += 1
+    return {"km": round(km, 3), "step_km": step, "marks": marks}
+
+
 def track_json(track: GpsTrack) -> JSON:
     return {"id": track.activity_id, "t": track.times, "lat": _rl(track.lat, 6), "lon": _rl(track.lon, 6),
-            "alt": _rl(track.altitude, 1), "hr": track.heart_rate, "speed": _rl(track.speed_kph, 1)}
+            "alt": _rl(track.altitude, 1), "hr": track.heart_rate, "speed": _rl(track.speed_kph, 1),
+            "distance": distance_marks(track.lat, track.lon)}
 
 
 def _workouts(source: DashboardSource, w: Window, tracks: str) -> JSON:
