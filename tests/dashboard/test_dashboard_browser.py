@@ -21,6 +21,7 @@ from fitbit_sync.cli import main
 from fitbit_sync.dashboards.html.sqlite_source import SQLiteSource
 from fitbit_sync.records import Record
 from fitbit_sync.stores.sqlite import SQLiteStore
+from fitbit_sync.sync.runner import STATE_ZONE
 
 pytestmark = pytest.mark.browser
 
@@ -299,7 +300,7 @@ def sparse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Li
     db = tmp_path_factory.mktemp("sparse") / "sparse.db"
     with SQLiteStore(db) as store:
         store.write(records)
-        store.set_state("google-health:time_zone", TZ)
+        store.set_state(STATE_ZONE, TZ)
     source = SQLiteSource(db)
     with LiveServer(source) as server:
         yield server, minutes[-1]
