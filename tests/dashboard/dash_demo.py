@@ -1,10 +1,12 @@
 """Realistic, time-consistent demo records for every measurement the dashboard draws.
 
-A deterministic (seeded) day-by-day simulation: a night of staged sleep, heart rate every few
+A deterministic (seeded) day-by-day simulation: a night of sleep (staged; every fifth night
+"classic", as a watch records when it cannot tell stages apart), heart rate every few
 seconds that follows sleep, everyday walking and workouts, per-minute steps, daily totals derived
 from those minutes, workouts with 1-second GPS tracks, a watch battery that drains and charges.
 Written through ``fitbit_sync.records.Record`` and ``SQLiteStore`` (or any ``Store``), one
-transaction per day. Used by the dashboard tests and by ``bench/dashboard_render.py``.
+transaction per day, with the user's zone stored as a sync stores it. Used by the dashboard tests
+and by ``bench/dashboard_render.py``.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from zoneinfo import ZoneInfo
 
 from fitbit_sync.records import FieldValue, Record
 from fitbit_sync.stores.base import Store
+from fitbit_sync.sync.runner import STATE_ZONE
 
 DEVICE = "Pixel Watch 3"
 TZ = "Europe/Budapest"
 ZONES = {"lightMin": 88, "moderateMin": 114, "vigorousMin": 138, "peakMin": 168, "peakMax": 200}
 HOME = (47.4979, 19.0402)  # Budapest, as in the peer dashboard's screenshot
-LEVEL_OF = {"deep": 0, "light": 1, "rem": 2, "wake": 3}
+LEVEL_OF = {"deep": 0, "light": 1, "rem": 2, "wake": 3, "asleep": 1, "restless": 2, "awake": 3}
+CLASSIC_EVERY = 5  # every fifth night (by the evening's date) is a CLASSIC sleep
 SPORTS = (("Walk", 5.0, 105, 112), ("Run", 10.5, 152, 165), ("Bike", 21.0, 132, 0))
 
 
@@ -67,8 +71,13 @@ class _Workout:
     id: str
 
 
-def _sleep(d: _Day) -> tuple[int, int, list[tuple[int, int, str]]]:
-    """Tonight's main sleep (it starts this evening): start, end, [(start_ms, seconds, stage)]."""
+Night = tuple[int, int, list[tuple[int, int, str]], bool]
+
+
+def _sleep(d: _Day) -> Night:
+    """Tonight's main sleep (it starts this evening): start, end, [(start_ms, seconds, stage)], classic.
+
+    The stages simulate the body; a classic night records them as asleep / restless / awake."""
     rng = d.rng
     bed = datetime.combine(d.day, time(22, 30), d.tz) + timedelta(minutes=rng.gauss(25, 30))
     start = _ms(bed)
@@ -96,7 +105,7 @@ def _sleep(d: _Day) -> tuple[int, int, list[tuple[int, int, str]]]:
             continue
         break
     segments.append((t, int(rng.uniform(120, 600)), "wake"))
-    return start, t + segments[-1][1] * 1000, segments
+    return start, t + segments[-1][1] * 1000, segments, d.day.toordinal() % CLASSIC_EVERY == 0
 
 
 def _workout(d: _Day) -> _Workout | None:
@@ -233,17 +242,21 @@ def _add_workout(d: _Day, w: _Workout) -> None:
     }, ActivityName=w.name)
     if not gps:
         return
-    # a loop out and back around home: an ellipse with a wobble, 1 point a second
-    radius_km = distance_km / (2 * math.pi)
+    # a loop out and back around home: an ellipse with a wobble, 1 point a second, as long as the workout's distance
     heading = rng.uniform(0, 2 * math.pi)
-    cx = HOME[0] + math.sin(heading) * radius_km / 111.0
-    cy = HOME[1] + math.cos(heading) * radius_km / (111.0 * math.cos(math.radians(HOME[0])))
     wobble = rng.uniform(0.05, 0.15)
+    shape = []  # (east, north, angle), east and north in shape units
     for s in range(0, seconds, 1):
         a = heading + math.pi + 2 * math.pi * s / seconds
-        r = radius_km * (1 + wobble * math.sin(5 * a))
-        lat = cx + math.sin(a) * r / 111.0
-        lon = cy + math.cos(a) * r * 1.4 / (111.0 * math.cos(math.radians(HOME[0])))
+        r = 1 + wobble * math.sin(5 * a)
+        shape.append((math.cos(a) * r * 1.4, math.sin(a) * r, a))
+    length = sum(math.dist(shape[i - 1][:2], shape[i][:2]) for i in range(1, len(shape))) or 1.0
+    unit_km = distance_km / length  # km per shape unit: the drawn track is distance_km long
+    cx = HOME[0] + math.sin(heading) * unit_km / 111.0
+    cy = HOME[1] + math.cos(heading) * unit_km / (111.0 * math.cos(math.radians(HOME[0])))
+    for s, (east, north, a) in enumerate(shape):
+        lat = cx + north * unit_km / 111.0
+        lon = cy + east * unit_km / (111.0 * math.cos(math.radians(HOME[0])))
         d.add("GPS", start + s * 1000, {
             "lat": round(lat, 6), "lon": round(lon, 6), "altitude": round(110 + 15 * math.sin(a * 2), 1),
             "distance": round(distance_km * 1000 * s / seconds, 1), "heart_rate": int(hr_avg + 8 * math.sin(s / 90)),
@@ -251,21 +264,33 @@ def _add_workout(d: _Day, w: _Workout) -> None:
         }, ActivityID=w.id)
 
 
-def _sleep_records(d: _Day, start: int, end: int, segments: list[tuple[int, int, str]]) -> None:
-    minutes = {"deep": 0, "light": 0, "rem": 0, "wake": 0}
+def _classic_stage(stage: str, seconds: int) -> str:
+    if stage == "wake":
+        return "restless" if seconds < 240 else "awake"
+    return "asleep"
+
+
+def _sleep_records(d: _Day, start: int, end: int, segments: list[tuple[int, int, str]], classic: bool) -> None:
+    """Sleep Levels and Sleep Summary as the Google Health converter writes them (classic: no stage minutes)."""
+    minutes = {"deep": 0, "light": 0, "rem": 0, "wake": 0, "asleep": 0, "restless": 0, "awake": 0}
     for seg_start, seconds, stage in segments:
-        minutes[stage] += seconds // 60
-        d.add("Sleep Levels", seg_start, {"level": LEVEL_OF[stage], "stage": stage, "duration_seconds": seconds},
+        name = _classic_stage(stage, seconds) if classic else stage
+        minutes[name] += seconds // 60
+        d.add("Sleep Levels", seg_start, {"level": LEVEL_OF[name], "stage": name, "duration_seconds": seconds},
               isMainSleep="True")
-    d.add("Sleep Levels", end, {"level": 3, "stage": "wake", "duration_seconds": 0}, isMainSleep="True")
-    asleep = minutes["deep"] + minutes["light"] + minutes["rem"]
+    d.add("Sleep Levels", end, {"level": 3, "stage": "awake" if classic else "wake", "duration_seconds": 0},
+          isMainSleep="True")
+    asleep = minutes["asleep"] if classic else minutes["deep"] + minutes["light"] + minutes["rem"]
+    awake = minutes["awake"] + minutes["restless"] if classic else minutes["wake"]
     in_bed = (end - start) // 60_000
-    d.add("Sleep Summary", start, {
+    fields: dict[str, FieldValue] = {
         "efficiency": round(100 * asleep / max(1, in_bed)), "minutesAfterWakeup": segments[-1][1] // 60,
-        "minutesAsleep": asleep, "minutesToFallAsleep": 0, "minutesInBed": in_bed, "minutesAwake": minutes["wake"],
-        "minutesLight": minutes["light"], "minutesREM": minutes["rem"], "minutesDeep": minutes["deep"],
-        "sleepType": "STAGES", "endTime": end,
-    }, isMainSleep="True")
+        "minutesAsleep": asleep, "minutesToFallAsleep": 0, "minutesInBed": in_bed, "minutesAwake": awake,
+        "sleepType": "CLASSIC" if classic else "STAGES", "endTime": end,
+    }
+    if not classic:
+        fields.update({"minutesLight": minutes["light"], "minutesREM": minutes["rem"], "minutesDeep": minutes["deep"]})
+    d.add("Sleep Summary", start, fields, isMainSleep="True")
     for t in range(start, end, 5 * 60_000):  # SpO2 samples during the night
         d.add("SPO2_Intraday", t, {"value": round(d.rng.gauss(96, 1.1), 1)})
 
@@ -296,8 +321,10 @@ def iter_days(
 
 def fill_demo(store: Store, days: int, end: date, tz: str = TZ,
               hr_step_s: int = 5, seed: int = 7) -> DemoSummary:
-    """Write ``days`` days ending on ``end`` (a fixed date: tests never depend on today) to ``store``."""
+    """Write ``days`` days ending on ``end`` (a fixed date: tests never depend on today) to ``store``,
+    and remember ``tz`` as the user's zone (state key ``google-health:time_zone``)."""
     zone = ZoneInfo(tz)
+    store.set_state(STATE_ZONE, tz)  # as a sync remembers the user's zone
     last = end
     first = last - timedelta(days=days - 1)
     total = 0

@@ -125,3 +125,31 @@ def test_a_report_that_cannot_be_written_leaves_no_temporary_file(demo_db: tuple
     assert f"cannot write {target}" in err and err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]  # no .report.html.*.tmp left
     assert (target / "keep.txt").read_text() == "untouched"
+
+
+def _report_zone(path: Path) -> str:
+    html = path.read_text(encoding="utf-8")
+    config = json.loads(re.search(r'<script id="fs-config" type="application/json">(.*?)</script>', html,
+                                  re.S).group(1))  # type: ignore[union-attr]
+    assert config["tz"] == config["payload"]["range"]["tz"]
+    return str(config["tz"])
+
+
+def test_the_report_is_drawn_in_the_users_zone_not_the_machines(demo_db: tuple[Path, DemoSummary], tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11: a report made on a UTC machine was drawn in Etc/UTC while `status` used the user's zone.
+    The user's zone is the settings', else the one sync stored with the data (the demo stores TZ)."""
+    db, _ = demo_db
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.delenv("FITBIT_SYNC_TIME_ZONE", raising=False)
+    out = tmp_path / "r.html"
+    assert main(["dashboard", "--config", str(config), "--db", str(db), "--out", str(out), "--range", "7d"]) == 0
+    assert _report_zone(out) == TZ != "UTC"
+    monkeypatch.setenv("FITBIT_SYNC_TIME_ZONE", "Europe/Lisbon")  # the settings win over the stored zone
+    assert main(["dashboard", "--config", str(config), "--db", str(db), "--out", str(out), "--range", "7d"]) == 0
+    assert _report_zone(out) == "Europe/Lisbon"
+    assert main(["dashboard", "--config", str(config), "--db", str(db), "--out", str(out), "--range", "7d",
+                 "--tz", "Asia/Tokyo"]) == 0  # and --tz over both
+    assert _report_zone(out) == "Asia/Tokyo"

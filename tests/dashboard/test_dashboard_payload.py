@@ -74,7 +74,11 @@ def test_every_panel_of_the_30_day_view_has_data(demo_source: SQLiteSource) -> N
     assert all(v is not None for v in p["skin_temp"]["RelativeValue"])
     assert all(v is not None for v in p["activity_minutes"]["minutesVeryActive"])
     assert all(v is not None for v in p["hr_zones"]["Fat Burn"])
-    assert sum(v is not None for v in p["sleep_stages"]["deep"]) >= 29
+    stages = p["sleep_stages"]
+    staged = [d is not None for d in stages["deep"]]
+    classic = [c is not None for c in stages["classic"]]
+    assert sum(staged) >= 20 and sum(classic) >= 4  # both kinds of night, each date one kind
+    assert all(a != b for a, b in zip(staged, classic, strict=True))
     assert len(p["hypnogram"]["nights"]) == payload.HYPNOGRAM_NIGHTS
     assert len(p["steps_heatmap"]["columns"]) == 30 and len(p["sleep_regularity"]["cells"]) > 200
     assert len(p["weight"]["t"]) > 5 and len(p["battery"]["t"]) > 300
@@ -189,3 +193,95 @@ def test_records_from_the_stores_demo_generator_draw_every_panel(tmp_path: Path)
     assert all(len(t["lat"]) > 10 for t in p["workouts"]["tracks"].values())
     assert p["heart_rate"]["t"] and p["battery"]["t"] and p["weight"]["t"] and p["steps_heatmap"]["cells"]
     source.close()
+
+
+def test_the_average_night_counts_every_night_once_whatever_its_kind(demo_source: SQLiteSource) -> None:
+    """Issue 11: classic nights' minutes were added on top of the stage nights' (15 h 11 m a night)."""
+    bounds = demo_source.bounds(payload.ACTIVITY_MEASUREMENTS)
+    s = payload.build(demo_source, ranges.resolve("30d", bounds, ZONE), bounds=bounds, tracks="none")[
+        "panels"]["sleep_stages"]
+    nights = [sum(v or 0 for v in (s["deep"][i], s["light"][i], s["rem"][i], s["classic"][i]))
+              for i in range(len(s["dates"])) if s["asleep"][i] is not None]
+    assert len(nights) == 30
+    average = s["average"]
+    assert average["nights"] == 30
+    assert average["asleep"] == pytest.approx(sum(nights) / 30, abs=0.05)
+    assert 6 * 60 < average["asleep"] < 9 * 60
+    parts = sum(average[k] for k in ("deep", "light", "rem", "classic"))
+    assert parts == pytest.approx(average["asleep"], abs=0.3)  # the slices add up to the centre
+
+
+def test_a_classic_night_is_classic_even_with_restless_minutes_in_minutes_rem(tmp_path: Path) -> None:
+    """Takeout writes a classic night's asleep / restless minutes into minutesLight / minutesREM."""
+    db = tmp_path / "classic.db"
+    night = int(datetime(2026, 3, 2, 23, 0, tzinfo=ZONE).timestamp() * 1000)
+    fields = {"minutesAsleep": 400, "minutesAwake": 30, "minutesInBed": 450, "minutesLight": 400, "minutesREM": 20,
+              "minutesDeep": 0, "sleepType": "CLASSIC", "endTime": night + 450 * 60_000}
+    with SQLiteStore(db) as store:
+        store.write([Record("Sleep Summary", night, fields, {"isMainSleep": "True"})])
+    source = SQLiteSource(db)
+    try:
+        window = ranges.resolve(None, None, ZONE, first="2026-03-03", last="2026-03-03")
+        s = payload.build(source, window, tracks="none")["panels"]["sleep_stages"]
+    finally:
+        source.close()
+    assert (s["deep"], s["light"], s["rem"], s["classic"]) == ([None], [None], [None], [400])
+    assert s["average"]["asleep"] == 400 and s["average"]["nights"] == 1
+
+
+def test_every_tile_carries_the_local_date_of_its_row(demo_db: tuple[Path, DemoSummary],
+                                                      demo_source: SQLiteSource) -> None:
+    """Issue 11: tiles were dated by converting the row's time in the viewer's zone (a day off)."""
+    db, _ = demo_db
+    bounds = demo_source.bounds(payload.ACTIVITY_MEASUREMENTS)
+    window = ranges.resolve(None, bounds, ZONE, first="2026-11-01", last="2026-11-10")
+    view = payload.build(demo_source, window, bounds=bounds, tracks="none")
+    stats = view["stats"]
+    with sqlite3.connect(db) as conn:
+        for tile, table, column in (("resting_hr", "RestingHR", "value"), ("steps", "Total Steps", "value"),
+                                    ("spo2", "SPO2", "avg"), ("hrv", "HRV", "dailyRmssd"),
+                                    ("vo2max", "VO2 Max", "vo2Max")):
+            day, value = conn.execute(f'SELECT date, "{column}" FROM "{table}" WHERE date <= ? '
+                                      "ORDER BY date DESC LIMIT 1", ("2026-11-10",)).fetchone()
+            assert day == "2026-11-10" and stats[tile]["date"] == day, tile
+            assert stats[tile]["value"] == pytest.approx(value, abs=0.05), tile
+        weighed = conn.execute('SELECT max(time) FROM "weight" WHERE time < ?', (window.end_ms,)).fetchone()[0]
+    assert stats["weight"]["date"] == local(weighed).date().isoformat()
+    last_night = view["panels"]["hypnogram"]["nights"][-1]
+    assert stats["sleep"]["date"] == last_night["date"] == "2026-11-10"  # one date per night everywhere
+    assert stats["sleep"]["value"] == last_night["asleep"]
+
+
+def test_the_steps_colour_scale_ends_at_the_95th_percentile_not_at_outliers(tmp_path: Path) -> None:
+    """Issue 11: a few outlier hours set the steps-by-hour colour scale, leaving everything else dark."""
+    db = tmp_path / "outliers.db"
+    day = int(datetime(2026, 3, 2, tzinfo=ZONE).timestamp() * 1000)
+    hours = [day + h * HOUR for h in range(24 * 7)]
+    records = [Record("Steps_Intraday", t, {"value": 300 + (i % 24) * 10}) for i, t in enumerate(hours)]
+    records += [Record("Steps_Intraday", hours[i] + 60_000, {"value": 12_000}) for i in (30, 80, 130)]  # 3 outliers
+    with SQLiteStore(db) as store:
+        store.write(records)
+    source = SQLiteSource(db)
+    try:
+        window = ranges.resolve(None, None, ZONE, first="2026-03-02", last="2026-03-08")
+        heat = payload.build(source, window, tracks="none")["panels"]["steps_heatmap"]
+    finally:
+        source.close()
+    values = sorted(c[2] for c in heat["cells"])
+    assert values[-1] > 12_000
+    assert heat["scale_max"] == pytest.approx(payload.percentile(values, 95), abs=0.5)
+    assert heat["scale_max"] < 600  # set by the ordinary hours
+    assert payload.percentile([], 95) is None and payload.percentile([1.0, 3.0], 50) == 2.0
+
+
+def test_a_gps_track_carries_its_length_and_a_mark_every_nice_distance() -> None:
+    """Issue 11: the GPS track had no scale or distance marks. 0.01° of latitude is 1.112 km."""
+    lat = [47.0 + i * 0.001 for i in range(0, 60)]  # 5.9 thousandths of a degree: 6.56 km due north
+    lon = [19.0] * len(lat)
+    d = payload.distance_marks(lat, lon)
+    assert d["km"] == pytest.approx(59 * 0.1111949, rel=1e-4)
+    assert d["step_km"] == 1.0 and [m[2] for m in d["marks"]] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    for mark in d["marks"]:  # each mark sits where that distance is reached
+        assert payload.distance_m(47.0, 19.0, mark[0], mark[1]) == pytest.approx(mark[2] * 1000, abs=1)
+    assert payload.distance_marks(lat[:5], lon[:5])["step_km"] == 0.1  # 445 m: a mark every 100 m
+    assert payload.distance_marks([47.0], [19.0]) == {"km": 0.0, "step_km": 0.1, "marks": []}

@@ -99,11 +99,13 @@ def test_sleep_workouts_and_gps_come_back_consistent(
     nights = demo_source.sleep_nights(summary.first_ms - DAY, summary.last_ms + 1)
     segments = demo_source.sleep_segments(summary.first_ms - DAY, summary.last_ms + DAY)
     assert len(nights) >= 30 and all(n.main for n in nights)
-    night = nights[5]
-    inside = [s for s in segments if night.start_ms <= s.start_ms < night.end_ms and s.duration_s > 0]
-    asleep_min = sum(s.duration_s for s in inside if s.level != 3) // 60
-    assert abs(asleep_min - (night.minutes["asleep"] or 0)) <= len(inside)  # whole minutes per segment
-    assert {s.stage for s in inside} <= {"deep", "light", "rem", "wake"}
+    kinds = {"STAGES": ({"deep", "light", "rem", "wake"}, {0, 1, 2}), "CLASSIC": ({"asleep", "restless", "awake"}, {1})}
+    for kind, (stages, asleep_levels) in kinds.items():
+        night = next(n for n in nights[3:] if n.sleep_type == kind)
+        inside = [s for s in segments if night.start_ms <= s.start_ms < night.end_ms and s.duration_s > 0]
+        asleep_min = sum(s.duration_s for s in inside if s.level in asleep_levels) // 60
+        assert abs(asleep_min - (night.minutes["asleep"] or 0)) <= len(inside)  # whole minutes per segment
+        assert {s.stage for s in inside} <= stages
 
     workouts = demo_source.workouts(summary.first_ms, summary.last_ms + 1, 5)
     assert len(workouts) == 5

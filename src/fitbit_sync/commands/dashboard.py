@@ -57,7 +57,7 @@ def run_dashboard(
     *, config: Path | None, db: Path | None, port: int, range_: str, first: str | None, last: str | None,
     tz: str | None, out: Path | None, open_browser: bool,
 ) -> None:
-    from fitbit_sync.dashboards.html import open_source, ranges
+    from fitbit_sync.dashboards.html import open_source, ranges, user_zone
 
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port must be 0..65535, not {port}")
@@ -66,12 +66,15 @@ def run_dashboard(
     if bool(first) != bool(last):
         raise ConfigError("--from and --to go together")
     settings = load_settings(config)
-    zone_name = tz or local_zone_name(settings.time_zone)
-    zone = ranges.zone(zone_name)
-    if first and last:  # validate before opening anything
-        ranges.resolve(None, None, zone, first=first, last=last)
+    if tz:  # validate before opening anything
+        ranges.zone(tz)
+    if first and last:
+        ranges.resolve(None, None, ranges.zone("UTC"), first=first, last=last)
     source = open_source(settings, db)
     try:
+        # the user's zone, as `status` uses it: --tz, the settings', the one stored with the data, else this machine's
+        zone_name = tz or user_zone(settings.time_zone, source) or local_zone_name(None)
+        zone = ranges.zone(zone_name)
         if out is not None:
             from fitbit_sync.dashboards.html.payload import ACTIVITY_MEASUREMENTS
             from fitbit_sync.dashboards.html.report import build_report, write_report

@@ -210,6 +210,19 @@ class InfluxSource:
         row = max(rows, key=lambda r: r["time"])  # one row per series (device): the newest
         return int(row["time"]), {f: row.get(f) for f in fields}
 
+    def latest_day(self, measurement_name: str, fields: Sequence[str], last_date: str) -> DailyRow | None:
+        """Daily points sit at local midnight in the store's zone: their date is that midnight's date."""
+        after = datetime.combine(date.fromisoformat(last_date) + timedelta(days=1), datetime.min.time(), self.zone)
+        found = self.latest(measurement_name, fields, int(after.timestamp() * 1000))
+        if found is None or found[1].get(fields[0]) is None:
+            return None
+        day = datetime.fromtimestamp(found[0] / 1000, self.zone).date().isoformat()
+        rows = self.daily(measurement_name, fields, day, day)
+        return rows[-1] if rows else None
+
+    def stored_zone(self) -> str | None:
+        return None  # InfluxDB keeps no zone: its daily points are dated in the settings' zone
+
     def sleep_segments(self, start_ms: int, end_ms: int) -> list[SleepSegment]:
         rows = self.query(
             'SELECT "level", "stage", "duration_seconds", "duration", "isMainSleep" FROM "Sleep Levels" '

@@ -28,11 +28,12 @@ def _json_for_script(value: Any) -> str:
     return orjson.dumps(value).decode().replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
-# The live page asks for its first data while the browser still parses the libraries.
+# The live page asks for its first data while the browser still parses the libraries (in the
+# server's zone, the user's: the browser's own zone plays no part).
 PREFETCH = """<script>(function () {
   var h = new URLSearchParams(location.hash.slice(1));
   var p = h.get('from') && h.get('to') ? {from: h.get('from'), to: h.get('to')} : {range: h.get('range') || %s};
-  p.tz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  p.tz = %s || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
   window.fsFirst = {key: new URLSearchParams(p).toString(), response: fetch('api/data?' + new URLSearchParams(p))};
 })();</script>"""
 
@@ -45,7 +46,8 @@ def render(config: dict[str, Any], *, inline: bool, title: str = "fitbit-sync da
     else:
         styles = "".join(f'<link rel="stylesheet" href="static/{name}">' for name in STYLES)
         scripts = "".join(f'<script src="static/{name}"></script>\n' for name in SCRIPTS)
-    prefetch = "" if "payload" in config else PREFETCH % _json_for_script(config.get("range") or "30d")
+    prefetch = "" if "payload" in config else PREFETCH % (_json_for_script(config.get("range") or "30d"),
+                                                           _json_for_script(config.get("tz")))
     html = asset("index.html")
     return (
         html.replace("{{TITLE}}", title.replace("&", "&amp;").replace("<", "&lt;"))

@@ -8,6 +8,7 @@ hour × week) grids in the viewer's time zone.
 
 from __future__ import annotations
 
+import math
 import time as _time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -35,6 +36,10 @@ HEATMAP_WEEKS_AFTER_DAYS = 120  # heatmap columns become weeks past this many da
 HYPNOGRAM_NIGHTS = 7
 WORKOUTS = 15
 TRACK_POINTS = 1200
+SCALE_PERCENTILE = 95  # a heatmap's colour scale ends here: a few outliers do not wash out the rest
+MARK_STEPS_KM = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
+MAX_MARKS = 12
+EARTH_RADIUS_M = 6_371_008.8
 #: Measurements whose newest time is "the data's now" (what presets end at, and "last sync").
 ACTIVITY_MEASUREMENTS = ("HeartRate_Intraday", "Steps_Intraday", "Sleep Summary", "DeviceBatteryLevel")
 DEFAULT_ZONES = {"lightMin": 0, "moderateMin": 114, "vigorousMin": 138, "peakMin": 168, "peakMax": 220}
@@ -118,7 +123,19 @@ def _grid(w: Window, hourly: dict[int, float], digits: int = 0) -> JSON:
     index = {c: i for i, c in enumerate(columns)}
     divisor = 7.0 if weekly else 1.0
     data = [[index[c], h, _r(v / divisor, digits)] for (c, h), v in sorted(cells.items()) if c in index]
-    return {"period": "week" if weekly else "day", "columns": columns, "cells": data}
+    return {"period": "week" if weekly else "day", "columns": columns, "cells": data,
+            "scale_max": _r(percentile([float(c[2]) for c in data if c[2] > 0], SCALE_PERCENTILE), digits)}
+
+
+def percentile(values: Sequence[float], pct: float) -> float | None:
+    """The ``pct`` percentile (linear between the nearest ranks), None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * pct / 100
+    lo = math.floor(k)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def _asleep_by_hour(segments: Iterable[SleepSegment]) -> dict[int, float]:
@@ -195,33 +212,60 @@ def _night_date(w: Window, night: SleepNight) -> str:
     return w.local_date(night.end_ms).isoformat()
 
 
+def is_classic(night: SleepNight) -> bool:
+    """A CLASSIC sleep (asleep / restless / awake, no stages). Its ``minutesLight`` and ``minutesREM``
+    may hold asleep and restless minutes (Takeout), so the type decides, not the stage minutes."""
+    kind = night.sleep_type.strip().upper()
+    if kind:
+        return kind == "CLASSIC"
+    return not any(night.minutes.get(k) for k in ("deep", "light", "rem"))
+
+
+def _night_row(w: Window, n: SleepNight) -> DailyRow:
+    """One night on its date: stage minutes for a staged night, ``classic`` (minutes asleep) for a classic one;
+    ``asleep`` is what its bar shows asleep (the stages' sum, or the classic minutes)."""
+    m = n.minutes
+    if is_classic(n):
+        parts: dict[str, float | str | None] = {"deep": None, "light": None, "rem": None, "classic": m.get("asleep")}
+    else:
+        parts = {"deep": m.get("deep"), "light": m.get("light"), "rem": m.get("rem"), "classic": None}
+    drawn = [float(v) for v in parts.values() if isinstance(v, int | float)]
+    asleep = sum(drawn) if drawn else m.get("asleep")
+    return DailyRow(_night_date(w, n), {**parts, "asleep": asleep, "awake": m.get("awake"), "inBed": m.get("inBed"),
+                                        "efficiency": n.efficiency})
+
+
+SLEEP_PARTS = ("deep", "light", "rem", "classic", "awake")
+
+
+def _average_night(rows: Sequence[DailyRow]) -> JSON:
+    """The average night over ``rows`` (one per date): each night counted once, whatever its kind.
+
+    Every part is a mean over all nights (a part the night lacks counts 0), so the asleep parts add
+    up to ``asleep``, the mean of the nights' asleep minutes."""
+    nights = [r for r in rows if isinstance(r.values.get("asleep"), int | float)]
+    out: JSON = {"nights": len(nights)}
+    for key in (*SLEEP_PARTS, "asleep"):
+        total = sum(float(v) for r in nights if isinstance(v := r.values.get(key), int | float))
+        out[key] = round(total / len(nights), 1) if nights else None
+    return out
+
+
 def _sleep(source: DashboardSource, w: Window) -> tuple[JSON, JSON, JSON]:
     # a night that ends inside the window may have started up to a day before it
     nights = [n for n in source.sleep_nights(w.start_ms - DAY, w.end_ms) if w.start_ms <= n.end_ms <= w.end_ms]
     segments = source.sleep_segments(w.start_ms - DAY, w.end_ms)
     main = [n for n in nights if n.main] or nights
-    rows = []
-    for n in main:
-        m = n.minutes
-        staged = any(m.get(k) for k in ("deep", "rem"))
-        rows.append(DailyRow(_night_date(w, n), {
-            "deep": m.get("deep") if staged else None,
-            "light": m.get("light") if staged else None,
-            "rem": m.get("rem") if staged else None,
-            "asleep": m.get("asleep"),
-            "classic": None if staged else m.get("asleep"),
-            "awake": m.get("awake"),
-            "inBed": m.get("inBed"),
-            "efficiency": n.efficiency,
-        }))
+    rows = _one_per_date([_night_row(w, n) for n in main])
     fields = ("deep", "light", "rem", "classic", "awake", "asleep", "inBed", "efficiency")
-    stages = _periodic(w, _one_per_date(rows), fields, 0)
+    stages = _periodic(w, rows, fields, 0)
+    stages["average"] = _average_night(rows)
     hypnograms = []
     for n in main[-HYPNOGRAM_NIGHTS:]:
         segs = [[s.start_ms, s.start_ms + s.duration_s * 1000, s.level] for s in segments
                 if n.start_ms <= s.start_ms < n.end_ms and s.duration_s > 0]
         hypnograms.append({"date": _night_date(w, n), "start": n.start_ms, "end": n.end_ms,
-                           "classic": n.sleep_type.upper() == "CLASSIC", "asleep": n.minutes.get("asleep"),
+                           "classic": is_classic(n), "asleep": n.minutes.get("asleep"),
                            "segments": segs})
     in_window = [s for s in segments if w.start_ms - DAY <= s.start_ms < w.end_ms]
     regularity = _grid(w, {h: v for h, v in _asleep_by_hour(in_window).items() if w.start_ms <= h < w.end_ms})
@@ -243,9 +287,39 @@ def _one_per_date(rows: list[DailyRow]) -> list[DailyRow]:
     return [best[d] for d in sorted(best)]
 
 
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine) in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def distance_marks(lat: Sequence[float], lon: Sequence[float]) -> JSON:
+    """The track's length and a mark every ``step_km`` along it (a nice step giving at most ``MAX_MARKS``):
+    ``[lat, lon, km]``, interpolated between the points where the distance is crossed."""
+    total = 0.0
+    marks: list[list[float]] = []
+    along = [0.0]
+    for i in range(1, len(lat)):
+        total += distance_m(lat[i - 1], lon[i - 1], lat[i], lon[i])
+        along.append(total)
+    km = total / 1000
+    step = next((s for s in MARK_STEPS_KM if km / s <= MAX_MARKS), MARK_STEPS_KM[-1])
+    n = 1
+    for i in range(1, len(along)):
+        while along[i] >= n * step * 1000 and n * step < km:
+            a, b = along[i - 1], along[i]
+            f = 0.0 if b == a else (n * step * 1000 - a) / (b - a)
+            marks.append([round(lat[i - 1] + (lat[i] - lat[i - 1]) * f, 6),
+                          round(lon[i - 1] + (lon[i] - lon[i - 1]) * f, 6), round(n * step, 1)])
+            n += 1
+    return {"km": round(km, 3), "step_km": step, "marks": marks}
+
+
 def track_json(track: GpsTrack) -> JSON:
     return {"id": track.activity_id, "t": track.times, "lat": _rl(track.lat, 6), "lon": _rl(track.lon, 6),
-            "alt": _rl(track.altitude, 1), "hr": track.heart_rate, "speed": _rl(track.speed_kph, 1)}
+            "alt": _rl(track.altitude, 1), "hr": track.heart_rate, "speed": _rl(track.speed_kph, 1),
+            "distance": distance_marks(track.lat, track.lon)}
 
 
 def _workouts(source: DashboardSource, w: Window, tracks: str) -> JSON:
@@ -266,25 +340,50 @@ def _workouts(source: DashboardSource, w: Window, tracks: str) -> JSON:
     return {"items": items, "tracks": embedded}
 
 
+def _latest_night(source: DashboardSource, w: Window) -> JSON | None:
+    """The newest main sleep ending before the window's end, on the date its panels use (the local wake-up day)."""
+    found = source.latest("Sleep Summary", ("minutesAsleep",), w.end_ms)
+    if found is None:
+        return None
+    nights = [n for n in source.sleep_nights(found[0] - 2 * DAY, found[0] + 1) if n.end_ms <= w.end_ms]
+    candidates = [n for n in nights if n.main] or nights
+    night = candidates[-1] if candidates else None
+    if night is None or night.minutes.get("asleep") is None:
+        return None
+    return {"t": night.end_ms, "date": _night_date(w, night), "value": night.minutes.get("asleep")}
+
+
 def _stats(source: DashboardSource, w: Window, latest_ms: int | None) -> JSON:
-    def latest(measurement: str, field_name: str) -> JSON | None:
+    """The tiles: the newest value before the window's end and its local date in the window's zone.
+
+    A daily value carries the date stored with it (its row's ``date``); an instant, its local date."""
+    last_date = w.last_date.isoformat()
+
+    def daily(measurement: str, field_name: str) -> JSON | None:
+        row = source.latest_day(measurement, (field_name,), last_date)
+        if row is None or row.values.get(field_name) is None:
+            return None
+        return {"date": row.date, "value": _r(row.values[field_name])}
+
+    def instant(measurement: str, field_name: str) -> JSON | None:
         found = source.latest(measurement, (field_name,), w.end_ms)
         if found is None or found[1].get(field_name) is None:
             return None
-        return {"t": found[0], "value": _r(found[1][field_name])}
+        return {"t": found[0], "date": w.local_date(found[0]).isoformat(), "value": _r(found[1][field_name])}
 
     battery = source.latest("DeviceBatteryLevel", ("value", "status"), w.end_ms)
     return {
         "latest_data": latest_ms,
-        "battery": None if battery is None else {"t": battery[0], "value": _r(battery[1].get("value"), 0),
+        "battery": None if battery is None else {"t": battery[0], "date": w.local_date(battery[0]).isoformat(),
+                                                 "value": _r(battery[1].get("value"), 0),
                                                  "status": battery[1].get("status")},
-        "resting_hr": latest("RestingHR", "value"),
-        "steps": latest("Total Steps", "value"),
-        "spo2": latest("SPO2", "avg"),
-        "hrv": latest("HRV", "dailyRmssd"),
-        "sleep": latest("Sleep Summary", "minutesAsleep"),
-        "weight": latest("weight", "kg"),
-        "vo2max": latest("VO2 Max", "vo2Max"),
+        "resting_hr": daily("RestingHR", "value"),
+        "steps": daily("Total Steps", "value"),
+        "spo2": daily("SPO2", "avg"),
+        "hrv": daily("HRV", "dailyRmssd"),
+        "sleep": _latest_night(source, w),
+        "weight": instant("weight", "kg"),
+        "vo2max": daily("VO2 Max", "vo2Max"),
     }
 
 

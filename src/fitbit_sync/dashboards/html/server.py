@@ -85,7 +85,8 @@ class _Prebuilt:
 
 def create_app(source: DashboardSource, *, default_tz: str, default_range: str = "30d",
                title: str = "fitbit-sync dashboard") -> Starlette:
-    """The app serving ``source``; ``default_tz`` when the browser sends none."""
+    """The app serving ``source``, drawn in ``default_tz`` (the user's zone: days and hours of every
+    view, whatever the browser's zone; a request's ``tz`` overrides it)."""
     ranges.zone(default_tz)  # fail early on a bad zone
     warm = getattr(source, "warm", None)
     warmed = threading.Event()
@@ -141,10 +142,9 @@ def create_app(source: DashboardSource, *, default_tz: str, default_range: str =
 
     async def index(_request: Request) -> HTMLResponse:
         # The page will ask for the default view at once: start building it while it loads
-        # (used when the browser's time zone is the default one, as on the machine you run it on).
         default = {"range": default_range, "tz": default_tz}
         prebuilt.start(_view_key(default), lambda: build_view(default))
-        config = {"tz": None, "range": default_range, "source": source.name}
+        config = {"tz": default_tz, "range": default_range, "source": source.name}
         return HTMLResponse(page.render(config, inline=False, title=title))
 
     static = StaticFiles(directory=str(page.STATIC))

@@ -145,6 +145,15 @@ class DashboardSource(Protocol):
         """The newest row before ``before_ms``: its time and ``fields``."""
         ...
 
+    def latest_day(self, measurement: str, fields: Sequence[str], last_date: str) -> DailyRow | None:
+        """The newest local date up to ``last_date`` (inclusive) where the daily ``fields[0]`` has a value,
+        with its stored date (never a date recomputed from a time in some other zone)."""
+        ...
+
+    def stored_zone(self) -> str | None:
+        """The user's IANA zone remembered with the data (the sync's state), if the store keeps one."""
+        ...
+
     def sleep_segments(self, start_ms: int, end_ms: int) -> list[SleepSegment]:
         """Sleep-stage segments starting in the range, oldest first."""
         ...

@@ -38,7 +38,6 @@ ROLLUP_FIELDS = frozenset({("HeartRate_Intraday", "value"), ("Steps_Intraday", "
 ROLLUP_MIN_SPAN_MS = 60 * DAY
 
 
-
 def truthy(value: object) -> bool:
     """A tag or field that means yes (tags are text: ``true``, ``True``, ``1``)."""
     if isinstance(value, str):
@@ -234,6 +233,25 @@ class SQLiteSource:
         if not rows:
             return None
         return int(rows[0][0]), dict(zip(fields, rows[0][1:], strict=True))
+
+    def latest_day(self, measurement_name: str, fields: Sequence[str], last_date: str) -> DailyRow | None:
+        if not fields or not self._has(measurement_name, "date", fields[0]):
+            return None
+        table, first = quote(measurement_name), quote(fields[0])
+        found = self._query(f"SELECT max(date) FROM {table} WHERE date <= ? AND {first} IS NOT NULL", (last_date,))
+        if not found or found[0][0] is None:
+            return None
+        rows = self.daily(measurement_name, fields, found[0][0], found[0][0])
+        return rows[0] if rows else None
+
+    def stored_zone(self) -> str | None:
+        """``google-health:time_zone`` from the store's state table (written by ``sync``)."""
+        from fitbit_sync.sync.runner import STATE_ZONE  # the key sync writes; imported only here
+
+        if not self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_state'"):
+            return None
+        rows = self._query("SELECT value FROM _state WHERE key = ?", (STATE_ZONE,))
+        return str(rows[0][0]) if rows and rows[0][0] else None
 
     def sleep_segments(self, start_ms: int, end_ms: int) -> list[SleepSegment]:
         t = "Sleep Levels"

@@ -12,6 +12,7 @@
     red: '#f2495c', orange: '#ff9830', yellow: '#fade2a', green: '#73bf69', blue: '#5794f2',
     purple: '#b877d9', cyan: '#7dd3fc', indigo: '#3b4bc8', pink: '#ff7383', lightblue: '#8ab8ff',
   };
+  const FONT = 'Inter, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';  // as dashboard.css
   const STAGE = [
     {name: 'Deep', color: C.indigo}, {name: 'Light', color: C.blue},
     {name: 'REM', color: C.cyan}, {name: 'Awake', color: C.pink},
@@ -48,13 +49,37 @@
     day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone: TZ,
   });
   const clock = (ms) => new Date(ms).toLocaleTimeString('en-GB', {hour: '2-digit', minute: '2-digit', timeZone: TZ});
+  // How long ago, as tile HTML: the number big, its unit small (so that "19 min ago" fits a tile).
   const ago = (ms) => {
     const s = Math.max(0, (Date.now() - ms) / 1000);
-    if (s < 90) return 'just now';
-    if (s < 5400) return `${Math.round(s / 60)} min ago`;
-    if (s < 36 * 3600) return `${Math.round(s / 3600)} h ago`;
-    return `${Math.round(s / 86400)} d ago`;
+    if (s < 90) return 'now';
+    if (s < 5400) return `${Math.round(s / 60)}<small>min ago</small>`;
+    if (s < 36 * 3600) return `${Math.round(s / 3600)}<small>h ago</small>`;
+    return `${Math.round(s / 86400)}<small>d ago</small>`;
   };
+  // ECharts draws time axes in the browser's zone and knows no other. Instants on a time axis are
+  // shifted so that their UTC clock reads the user's (TZ) wall clock, and every chart runs with
+  // useUTC: the axes then show TZ's hours and days whatever zone the browser is in.
+  const ZONE_PARTS = new Intl.DateTimeFormat('en-US', {timeZone: TZ, hourCycle: 'h23', year: 'numeric', month: 'numeric',
+    day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric'});
+  const offsets = new Map();
+  const QUARTER = 900000;  // zones change their offset on a quarter hour at most
+  const wall = (ms) => {
+    const key = Math.floor(ms / QUARTER);
+    let off = offsets.get(key);
+    if (off === undefined) {
+      const at = key * QUARTER;
+      const x = {};
+      for (const part of ZONE_PARTS.formatToParts(new Date(at))) x[part.type] = part.value;
+      off = Date.UTC(+x.year, +x.month - 1, +x.day, +x.hour % 24, +x.minute, +x.second) - at;
+      offsets.set(key, off);
+    }
+    return ms + off;
+  };
+  const wallClock = (ms) => new Date(ms).toLocaleTimeString('en-GB', {hour: '2-digit', minute: '2-digit', timeZone: 'UTC'});
+  const ZONE_LABEL_PX = 14;
+  const EARTH_RADIUS_M = 6371008.8;
+  const SCALE_STEPS_M = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];  // a zone band shorter than this has no label
   const periodWord = (p) => (p && p.period === 'week' ? ' (weekly mean per day)' : '');
   const hasValues = (arr) => Array.isArray(arr) && arr.some((v) => v != null);
 
@@ -65,7 +90,8 @@
     return Object.assign({
       backgroundColor: 'transparent',
       animation: false,
-      textStyle: {color: C.text, fontFamily: 'inherit'},
+      useUTC: true,  // time axes hold wall() times
+      textStyle: {color: C.text, fontFamily: FONT},  // a real family: canvas ignores a font with 'inherit'
       grid: {left: 48, right: 16, top: 30, bottom: 30, containLabel: false},
       tooltip: {
         trigger: 'axis', backgroundColor: '#1f232b', borderColor: C.axis,
@@ -83,7 +109,7 @@
   function timeAxis(range) {
     return Object.assign({}, axisCommon, {
       type: 'time', splitLine: {show: false},
-      min: range ? range.start : undefined, max: range ? range.end : undefined,
+      min: range ? wall(range.start) : undefined, max: range ? wall(range.end) : undefined,
       axisLabel: Object.assign({}, axisCommon.axisLabel, {
         formatter: {
           year: '{yyyy}', month: '{d} {MMM}', day: '{d} {MMM}', hour: '{HH}:{mm}', minute: '{HH}:{mm}',
@@ -146,15 +172,29 @@
   function heartRate(p) {
     const hr = p.panels.heart_rate;
     if (!hr || !hr.t.length) return null;
-    const mean = hr.t.map((t, i) => [t, hr.mean[i]]);
-    const lo = hr.t.map((t, i) => [t, hr.min[i]]);
-    const spread = hr.t.map((t, i) => [t, hr.max[i] - hr.min[i]]);
+    const ts = hr.t.map(wall);
+    const mean = ts.map((t, i) => [t, hr.mean[i]]);
+    const lo = ts.map((t, i) => [t, hr.min[i]]);
+    const spread = ts.map((t, i) => [t, hr.max[i] - hr.min[i]]);
     const zoneColors = {'Fat Burn': C.yellow, Cardio: C.orange, Peak: C.red};
-    const zones = (hr.zones || []).map((z) => [
-      {yAxis: z.from, name: z.name, itemStyle: {color: zoneColors[z.name] + '1f'},
-        label: {color: zoneColors[z.name], fontSize: 10, position: 'insideTopLeft'}},
-      {yAxis: z.to},
-    ]);
+    // The axis ends just past the data; each band is cut to it and labelled in its middle, only when
+    // the band is tall enough for its label (labels of adjacent bands can then never overlap).
+    const lows = hr.min.filter((v) => v != null);
+    const highs = hr.max.filter((v) => v != null);
+    const yMin = Math.max(0, Math.floor((Math.min(...lows) - 5) / 10) * 10);
+    const yMax = Math.ceil((Math.max(...highs) + 5) / 10) * 10;
+    const chart = state.charts.heart_rate;
+    const plotPx = Math.max(60, (chart && chart.getHeight() ? chart.getHeight() : 300) - 60);
+    const pxPerBpm = plotPx / Math.max(1, yMax - yMin);
+    const zones = (hr.zones || []).filter((z) => z.from < yMax && z.to > yMin).map((z) => {
+      const from = Math.max(z.from, yMin);
+      const to = Math.min(z.to, yMax);
+      return [
+        {yAxis: from, name: z.name, itemStyle: {color: zoneColors[z.name] + '1f'},
+          label: {show: (to - from) * pxPerBpm >= ZONE_LABEL_PX, color: zoneColors[z.name], fontSize: 10, position: 'insideLeft'}},
+        {yAxis: to},
+      ];
+    });
     const gap = hr.bucket_ms * 3;
     // break the line across gaps (watch off) instead of drawing a straight segment over them
     const withGaps = [];
@@ -169,7 +209,8 @@
       legend: {top: 0, right: 4, textStyle: {color: C.muted, fontSize: 11}, data: ['mean', 'min–max'], itemWidth: 12, itemHeight: 8},
       grid: {left: 48, right: 16, top: 30, bottom: 30},
       xAxis: timeAxis(p.range),
-      yAxis: valueAxis(`bpm · ${bucketText} buckets`, {min: (v) => Math.max(0, Math.floor((v.min - 5) / 10) * 10)}),
+      yAxis: valueAxis(`bpm · ${bucketText} buckets`, {min: yMin, max: yMax,
+        axisLabel: Object.assign({}, axisCommon.axisLabel, {showMinLabel: false})}),  // the bottom is off the label grid
       dataZoom: [{type: 'inside', throttle: 50}],
       series: [
         {name: 'min', type: 'line', data: lo, stack: 'band', symbol: 'none', lineStyle: {opacity: 0},
@@ -224,13 +265,13 @@
     if (!night.segments.length) return null;
     const names = night.classic ? ['Asleep', 'Asleep', 'Restless', 'Awake'] : STAGE.map((s) => s.name);
     const rows = night.classic ? ['', 'Asleep', 'Restless', 'Awake'] : names;
-    const data = night.segments.map((s) => ({value: [s[0], s[1], s[2]], itemStyle: {color: STAGE[s[2]] ? STAGE[s[2]].color : C.blue}}));
+    const data = night.segments.map((s) => ({value: [wall(s[0]), wall(s[1]), s[2]], itemStyle: {color: STAGE[s[2]] ? STAGE[s[2]].color : C.blue}}));
     return base({
       tooltip: {trigger: 'item', backgroundColor: '#1f232b', borderColor: C.axis, textStyle: {color: C.text, fontSize: 12},
-        formatter: (it) => `${names[it.value[2]] || '?'}<br>${clock(it.value[0])} – ${clock(it.value[1])} · ${Math.round((it.value[1] - it.value[0]) / 60000)} min`},
+        formatter: (it) => `${names[it.value[2]] || '?'}<br>${wallClock(it.value[0])} – ${wallClock(it.value[1])} · ${Math.round((it.value[1] - it.value[0]) / 60000)} min`},
       legend: {show: false},
       grid: {left: 60, right: 16, top: 16, bottom: 30},
-      xAxis: Object.assign(timeAxis(), {min: night.start, max: night.end}),
+      xAxis: Object.assign(timeAxis(), {min: wall(night.start), max: wall(night.end)}),
       yAxis: Object.assign({}, axisCommon, {type: 'category', data: rows, splitLine: {show: true, lineStyle: {color: C.grid}},
         axisLabel: {color: C.muted, fontSize: 11}}),
       series: [{
@@ -259,12 +300,13 @@
       yAxis: {scale: false}});
   }
 
+  // The average night: every night counted once whatever its kind (staged or classic); the server
+  // averages each part over all nights, so the asleep parts add up to the mean night.
   function sleepShare(p) {
-    const s = p.panels.sleep_stages;
-    if (!s || !s.dates.length) return null;
-    const avg = (arr) => { const v = (arr || []).filter((x) => x != null); return v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0; };
-    const parts = [['Deep', avg(s.deep), C.indigo], ['Light', avg(s.light), C.blue], ['REM', avg(s.rem), C.cyan],
-      ['Asleep (classic)', avg(s.classic), C.lightblue], ['Awake', avg(s.awake), C.pink]].filter((x) => x[1] > 0);
+    const a = (p.panels.sleep_stages || {}).average;
+    if (!a || !a.nights) return null;
+    const parts = [['Deep', a.deep, C.indigo], ['Light', a.light, C.blue], ['REM', a.rem, C.cyan],
+      ['Asleep (classic)', a.classic, C.lightblue], ['Awake', a.awake, C.pink]].filter((x) => x[1] > 0);
     if (!parts.length) return null;
     return base({
       tooltip: {trigger: 'item', backgroundColor: '#1f232b', borderColor: C.axis, textStyle: {color: C.text, fontSize: 12},
@@ -272,7 +314,7 @@
       legend: {orient: 'vertical', right: 6, top: 'middle', textStyle: {color: C.muted, fontSize: 11},
         formatter: (name) => { const x = parts.find((q) => q[0] === name); return `${name}  ${hm(x[1])}`; }},
       series: [{type: 'pie', radius: ['48%', '72%'], center: ['34%', '52%'], avoidLabelOverlap: true,
-        label: {show: true, position: 'center', formatter: () => hm(parts.filter((x) => x[0] !== 'Awake').reduce((a, x) => a + x[1], 0)),
+        label: {show: true, position: 'center', formatter: () => hm(a.asleep),
           color: C.text, fontSize: 16, fontWeight: 600},
         itemStyle: {borderColor: '#181b21', borderWidth: 2},
         data: parts.map((x) => ({name: x[0], value: Math.round(x[1]), itemStyle: {color: x[2]}}))}],
@@ -281,50 +323,86 @@
 
   function heatmap(h, opts) {
     if (!h || !h.cells || !h.cells.length) return null;
-    const max = Math.max(1, ...h.cells.map((c) => c[2]));
+    const max = opts.max || Math.max(1, h.scale_max || Math.max(...h.cells.map((c) => c[2])));
     const hours = Array.from({length: 24}, (_, i) => `${String(i).padStart(2, '0')}:00`);
+    // colour by the value cut at the scale's end, the tooltip tells the real one
+    const cells = h.cells.map((c) => [c[0], c[1], Math.min(c[2], max), c[2]]);
     return base({
       tooltip: {trigger: 'item', backgroundColor: '#1f232b', borderColor: C.axis, textStyle: {color: C.text, fontSize: 12},
-        formatter: (it) => `${h.period === 'week' ? 'week of ' : ''}${dateLong(h.columns[it.value[0]])} ${hours[it.value[1]]}<br>${opts.tip(it.value[2])}`},
+        formatter: (it) => `${h.period === 'week' ? 'week of ' : ''}${dateLong(h.columns[it.value[0]])} ${hours[it.value[1]]}<br>${opts.tip(it.value[3])}`},
       grid: {left: 48, right: 16, top: 10, bottom: 58},
       xAxis: Object.assign(dayAxis(h.columns), {splitArea: {show: false}}),
       yAxis: Object.assign({}, axisCommon, {type: 'category', data: hours, inverse: true, splitLine: {show: false},
         axisLabel: {color: C.muted, fontSize: 10, interval: 2}}),
-      visualMap: {min: 0, max: opts.max || max, calculable: false, orient: 'horizontal', left: 'center', bottom: 0,
+      visualMap: {min: 0, max: max, dimension: 2, calculable: false, orient: 'horizontal', left: 'center', bottom: 0,
         itemWidth: 10, itemHeight: 160, textStyle: {color: C.muted, fontSize: 10}, inRange: {color: opts.colors},
-        text: [opts.high, opts.low]},
-      series: [{type: 'heatmap', data: h.cells, progressive: 0, emphasis: {itemStyle: {borderColor: '#fff', borderWidth: 1}}}],
+        text: [typeof opts.high === 'function' ? opts.high(max) : opts.high, opts.low]},
+      series: [{type: 'heatmap', data: cells, progressive: 0, emphasis: {itemStyle: {borderColor: '#fff', borderWidth: 1}}}],
     });
   }
 
+  // Weight (kg) and BMI on their own axes; a series without data is neither drawn nor in the legend.
   function weight(p) {
     const w = p.panels.weight;
-    if (!w || (!w.t.length && !w.bmi_t.length)) return null;
+    const kg = w && hasValues(w.kg);
+    const bmi = w && hasValues(w.bmi);
+    if (!kg && !bmi) return null;
+    const axes = [];
+    const series = [];
+    if (kg) {
+      axes.push(valueAxis('kg'));
+      series.push({name: 'Weight (kg)', type: 'line', yAxisIndex: 0, data: w.t.map((t, i) => [wall(t), w.kg[i]]),
+        showSymbol: w.t.length <= 60, symbolSize: 5, lineStyle: {color: C.purple, width: 2}, itemStyle: {color: C.purple},
+        connectNulls: true});
+    }
+    if (bmi) {
+      axes.push(valueAxis('BMI', kg ? {splitLine: {show: false}, nameTextStyle: {color: C.muted, fontSize: 11, align: 'right'}} : {}));
+      series.push({name: 'BMI', type: 'line', yAxisIndex: axes.length - 1, data: w.bmi_t.map((t, i) => [wall(t), w.bmi[i]]),
+        showSymbol: !kg && w.bmi_t.length <= 60, symbolSize: 5, lineStyle: {color: C.lightblue, width: kg ? 1 : 2, type: kg ? 'dashed' : 'solid'},
+        itemStyle: {color: C.lightblue}, connectNulls: true});
+    }
     return base({
       tooltip: tip(fmt1),
-      legend: {top: 0, left: 'center', textStyle: {color: C.muted, fontSize: 11}, itemWidth: 12, itemHeight: 8},
-      grid: {left: 48, right: 44, top: 30, bottom: 30},
+      legend: series.length > 1 ? {top: 0, left: 'center', textStyle: {color: C.muted, fontSize: 11}, itemWidth: 12, itemHeight: 8}
+        : {show: false},
+      grid: {left: 48, right: series.length > 1 ? 44 : 16, top: 30, bottom: 30},
       xAxis: timeAxis(p.range),
-      yAxis: [valueAxis('kg'), valueAxis('BMI', {splitLine: {show: false}, nameTextStyle: {color: C.muted, fontSize: 11, align: 'right'}})],
-      series: [
-        {name: 'Weight (kg)', type: 'line', data: w.t.map((t, i) => [t, w.kg[i]]), showSymbol: w.t.length <= 60, symbolSize: 5,
-          lineStyle: {color: C.purple, width: 2}, itemStyle: {color: C.purple}, connectNulls: true},
-        {name: 'BMI', type: 'line', yAxisIndex: 1, data: w.bmi_t.map((t, i) => [t, w.bmi[i]]), showSymbol: false,
-          lineStyle: {color: C.lightblue, width: 1, type: 'dashed'}, itemStyle: {color: C.lightblue}, connectNulls: true},
-      ],
+      yAxis: axes,
+      series: series,
     });
   }
 
+  const BATTERY_MIN_POINTS = 6;  // fewer readings than this (or all in the last tenth of the range): a gauge
+  const batteryColor = (v) => (v < 20 ? C.red : v < 50 ? C.yellow : C.green);
+
+  // The battery level over time as steps (a level holds until the next reading); with only a few
+  // readings, a line would be a stub at one edge: a gauge of the newest level says more.
   function battery(p) {
     const b = p.panels.battery;
     if (!b || !b.t.length) return null;
+    const span = p.range.end - p.range.start;
+    if (b.t.length < BATTERY_MIN_POINTS || b.t[b.t.length - 1] - b.t[0] < span / 10) {
+      const level = b.last[b.last.length - 1];
+      const t = b.t[b.t.length - 1];
+      return base({
+        tooltip: {show: false},
+        legend: {show: false},
+        series: [{name: 'battery', type: 'gauge', startAngle: 200, endAngle: -20, min: 0, max: 100, radius: '80%', center: ['50%', '55%'],
+          progress: {show: true, width: 14, itemStyle: {color: batteryColor(level)}},
+          axisLine: {lineStyle: {width: 14, color: [[1, C.grid]]}},
+          axisTick: {show: false}, splitLine: {show: false}, pointer: {show: false}, axisLabel: {show: false},
+          title: {show: true, offsetCenter: [0, '62%'], color: C.muted, fontSize: 11},
+          detail: {valueAnimation: false, offsetCenter: [0, '0%'], formatter: '{value} %', color: C.text, fontSize: 28, fontWeight: 600},
+          data: [{value: Math.round(level), name: `${b.t.length} reading${b.t.length === 1 ? '' : 's'} · newest ${timeLabel(t)}`}]}],
+      });
+    }
     return base({
       tooltip: tip((v) => (v == null ? '–' : `${Math.round(v)} %`)),
       legend: {show: false},
       xAxis: timeAxis(p.range),
       yAxis: valueAxis('%', {min: 0, max: 100, scale: false}),
       visualMap: {show: false, dimension: 1, pieces: [{lt: 20, color: C.red}, {gte: 20, lt: 50, color: C.yellow}, {gte: 50, color: C.green}]},
-      series: [{name: 'battery', type: 'line', data: b.t.map((t, i) => [t, b.last[i]]), symbol: 'none', step: false,
+      series: [{name: 'battery', type: 'line', data: b.t.map((t, i) => [wall(t), b.last[i]]), symbol: 'none', step: 'end',
         lineStyle: {width: 1.6}, areaStyle: {opacity: 0.12}}],
     });
   }
@@ -347,14 +425,28 @@
     const pts = track.lat.map((lat, i) => [track.lon[i], lat, track.hr[i], track.speed[i], track.t[i]]);
     const hrs = track.hr.filter((v) => v != null);
     const noAxis = {show: false};
+    // a scale bar (a nice length, at most a quarter of the width) and a mark every step_km along the track
+    const metresPerPx = spanLon * k * EARTH_RADIUS_M * Math.PI / 180 / innerW;
+    const scaleM = SCALE_STEPS_M.filter((m) => m / metresPerPx <= innerW / 4).pop() || SCALE_STEPS_M[0];
+    const scalePx = scaleM / metresPerPx;
+    const scaleText = scaleM >= 1000 ? `${scaleM / 1000} km` : `${scaleM} m`;
+    const dist = track.distance || {marks: []};
+    const markText = (km) => (dist.step_km < 1 ? `${Math.round(km * 1000)} m` : `${km} km`);
+    const scaleBar = {type: 'group', id: 'scale', left: 14, bottom: 12, silent: true, children: [
+      {type: 'rect', id: 'scale-bar', shape: {x: 0, y: 16, width: scalePx, height: 3}, style: {fill: C.text}},
+      {type: 'rect', shape: {x: 0, y: 11, width: 1.5, height: 8}, style: {fill: C.text}},
+      {type: 'rect', shape: {x: scalePx - 1.5, y: 11, width: 1.5, height: 8}, style: {fill: C.text}},
+      {type: 'text', id: 'scale-label', x: 0, y: 0, style: {text: scaleText, fill: C.text, fontSize: 11}},
+    ]};
     return base({
       tooltip: {trigger: 'item', backgroundColor: '#1f232b', borderColor: C.axis, textStyle: {color: C.text, fontSize: 12},
         formatter: (it) => `${clock(it.value[4])}<br>${it.value[2] == null ? '' : it.value[2] + ' bpm · '}${it.value[3] == null ? '' : fmt1(it.value[3]) + ' km/h'}`},
+      legend: {show: false},
       grid: {left: 10, right: 10, top: 10, bottom: 10},
-      graphic: item ? [{type: 'text', left: 14, top: 12, silent: true, style: {
+      graphic: [scaleBar].concat(item ? [{type: 'text', left: 14, top: 12, silent: true, style: {
         text: `${item.name} · ${timeLabel(item.start)}\n${item.distance_km == null ? '' : fmt1(item.distance_km) + ' km · '}` +
           `${hm(item.duration_ms == null ? null : item.duration_ms / 60000)}${item.avg_hr ? ' · ' + item.avg_hr + ' bpm' : ''}`,
-        fill: C.text, fontSize: 12, lineHeight: 17}}] : undefined,
+        fill: C.text, fontSize: 12, lineHeight: 17}}] : []),
       xAxis: {type: 'value', min: cLon - spanLon / 2, max: cLon + spanLon / 2, axisLine: noAxis, axisTick: noAxis, axisLabel: noAxis,
         splitLine: {lineStyle: {color: '#20242c'}}},
       yAxis: {type: 'value', min: cLat - spanLat / 2, max: cLat + spanLat / 2, axisLine: noAxis, axisTick: noAxis, axisLabel: noAxis,
@@ -369,6 +461,9 @@
           tooltip: {show: false}},
         {type: 'scatter', data: [pts[pts.length - 1]], symbol: 'diamond', symbolSize: 11, itemStyle: {color: '#fff'}, silent: true,
           tooltip: {show: false}},
+        {type: 'scatter', name: 'distance marks', data: dist.marks.map((m) => [m[1], m[0], m[2]]), symbolSize: 7, silent: true,
+          itemStyle: {color: '#181b21', borderColor: C.text, borderWidth: 1.5}, tooltip: {show: false}, z: 5,
+          label: {show: true, position: 'right', distance: 4, color: C.text, fontSize: 10, formatter: (it) => markText(it.value[2])}},
       ],
     });
   }
@@ -386,13 +481,14 @@
     ]},
     {title: 'Sleep', panels: [
       {id: 'hypnogram', title: 'Sleep stages', unit: 'hypnogram', cls: 'w8', tools: 'night', build: hypnogram},
-      {id: 'sleep_share', title: 'Average night', unit: 'time per stage', build: sleepShare},
+      {id: 'sleep_share', title: 'Average night', unit: 'time per stage', build: sleepShare,
+        note: (p) => { const a = (p.panels.sleep_stages || {}).average; return a && a.nights ? `${hm(a.asleep)} asleep · mean of ${a.nights} night${a.nights === 1 ? '' : 's'}` : 'time per stage'; }},
       {id: 'sleep_stages', title: 'Sleep duration by stage', unit: 'hours a night', cls: 'w6', build: sleepStages},
       {id: 'sleep_regularity', title: 'Sleep regularity', unit: 'minutes asleep per hour', cls: 'w6', tall: true, build: (p) => heatmap(p.panels.sleep_regularity, {max: 60, colors: ['#181b21', '#1c2a5a', C.indigo, C.blue, C.cyan], low: '0', high: '60 min', tip: (v) => `${Math.round(v)} min asleep`})},
     ]},
     {title: 'Activity', panels: [
       {id: 'steps', title: 'Steps', unit: 'daily total', cls: 'w6', build: (p) => bars(p.panels.steps, [{key: 'value', name: 'Steps', color: C.green, markLine: {silent: true, symbol: 'none', data: [{yAxis: 10000}], lineStyle: {color: C.muted, type: 'dashed'}, label: {color: C.muted, fontSize: 10, formatter: '10k', position: 'insideEndTop'}}}], {unit: 'steps', yAxis: {scale: false}})},
-      {id: 'steps_heatmap', title: 'Steps by hour', unit: 'steps per hour', cls: 'w6', tall: true, build: (p) => heatmap(p.panels.steps_heatmap, {colors: ['#181b21', '#1d3b24', '#2f7a3b', C.green, C.yellow, C.orange], low: '0', high: 'steps', tip: (v) => `${fmtInt(v)} steps`})},
+      {id: 'steps_heatmap', title: 'Steps by hour', unit: 'steps per hour', cls: 'w6', tall: true, build: (p) => heatmap(p.panels.steps_heatmap, {colors: ['#181b21', '#1d3b24', '#2f7a3b', C.green, C.yellow, C.orange], low: '0', high: (max) => `${fmtInt(max)}+ steps (95th pct.)`, tip: (v) => `${fmtInt(v)} steps`})},
       {id: 'activity_minutes', title: 'Active minutes', unit: 'minutes a day', build: (p) => bars(p.panels.activity_minutes, [{key: 'minutesLightlyActive', name: 'Light', color: C.yellow}, {key: 'minutesFairlyActive', name: 'Fair', color: C.orange}, {key: 'minutesVeryActive', name: 'Very', color: C.red}], {unit: 'min', format: (v) => (v == null ? '–' : `${Math.round(v)} min`), yAxis: {scale: false}})},
       {id: 'distance', title: 'Distance', unit: 'km a day', build: (p) => bars(p.panels.distance, [{key: 'value', name: 'Distance', color: C.blue}], {unit: 'km', format: (v) => (v == null ? '–' : `${fmt1(v)} km`), yAxis: {scale: false}})},
       {id: 'calories', title: 'Calories', unit: 'kcal a day, incl. BMR', build: (p) => bars(p.panels.calories, [{key: 'value', name: 'Calories', color: C.red}], {unit: 'kcal', yAxis: {scale: true}})},
@@ -473,6 +569,8 @@
     const el = document.querySelector(`.panel[data-panel="${id}"]`);
     el.dataset.state = drawn ? 'drawn' : 'empty';
     state.panels[id] = {drawn: drawn, points: points || 0};
+    const def = findDef(id);
+    if (def && def.note) el.querySelector('header .unit').textContent = def.note(state.payload);
   }
 
   function countPoints(option) {
@@ -623,26 +721,28 @@
     const tiles = [
       ['Latest data', s.latest_data == null ? '–' : ago(s.latest_data), s.latest_data == null ? '' : timeLabel(s.latest_data)],
       ['Battery', s.battery ? `${fmtInt(s.battery.value)}<small>%</small>` : '–', s.battery ? `${s.battery.status || ''} · ${timeLabel(s.battery.t)}` : ''],
-      ['Resting HR', s.resting_hr ? `${fmtInt(s.resting_hr.value)}<small>bpm</small>` : '–', s.resting_hr ? dateOf(s.resting_hr.t) : ''],
-      ['Steps', s.steps ? fmtInt(s.steps.value) : '–', s.steps ? dateOf(s.steps.t) : ''],
-      ['Sleep', s.sleep ? hm(s.sleep.value) : '–', s.sleep ? `night of ${dateOf(s.sleep.t)}` : ''],
-      ['SpO₂', s.spo2 ? `${fmt1(s.spo2.value)}<small>%</small>` : '–', s.spo2 ? dateOf(s.spo2.t) : ''],
-      ['HRV', s.hrv ? `${fmtInt(s.hrv.value)}<small>ms</small>` : '–', s.hrv ? dateOf(s.hrv.t) : ''],
-      ['Weight', s.weight ? `${fmt1(s.weight.value)}<small>kg</small>` : '–', s.weight ? dateOf(s.weight.t) : ''],
-      ['VO₂ max', s.vo2max ? `${fmt1(s.vo2max.value)}<small>ml/kg/min</small>` : '–', s.vo2max ? dateOf(s.vo2max.t) : ''],
+      ['Resting HR', s.resting_hr ? `${fmtInt(s.resting_hr.value)}<small>bpm</small>` : '–', dayOf(s.resting_hr)],
+      ['Steps', s.steps ? fmtInt(s.steps.value) : '–', dayOf(s.steps)],
+      ['Sleep', s.sleep ? hm(s.sleep.value) : '–', s.sleep ? `night to ${dateLabel(s.sleep.date)}` : ''],
+      ['SpO₂', s.spo2 ? `${fmt1(s.spo2.value)}<small>%</small>` : '–', dayOf(s.spo2)],
+      ['HRV', s.hrv ? `${fmtInt(s.hrv.value)}<small>ms</small>` : '–', dayOf(s.hrv)],
+      ['Weight', s.weight ? `${fmt1(s.weight.value)}<small>kg</small>` : '–', dayOf(s.weight)],
+      ['VO₂ max', s.vo2max ? `${fmt1(s.vo2max.value)}<small>ml/kg/min</small>` : '–', dayOf(s.vo2max)],
     ];
     const root = document.getElementById('stats');
     root.innerHTML = '';
     for (const [label, value, when] of tiles) {
       const el = document.createElement('div');
       el.className = 'stat';
+      el.dataset.tile = label;
       el.innerHTML = `<div class="label"></div><div class="value">${value}</div><div class="when"></div>`;
       el.querySelector('.label').textContent = label;
       el.querySelector('.when').textContent = when;
       root.appendChild(el);
     }
   }
-  const dateOf = (ms) => new Date(ms).toLocaleDateString('en-GB', {day: 'numeric', month: 'short', timeZone: TZ});
+  // A tile's day: the local date the server sends (a daily row's own date), never a time converted here.
+  const dayOf = (x) => (x && x.date ? dateLabel(x.date) : '');
 
   function render(payload) {
     const t0 = performance.now();
@@ -654,7 +754,8 @@
     drawWorkouts();
     const r = payload.range;
     document.getElementById('subtitle').textContent =
-      `${payload.source} · ${dateLabel(r.first_date)} – ${dateLabel(r.last_date)} ${r.last_date.slice(0, 4)} · ${r.tz}`;
+      `${payload.source} · ${dateLabel(r.first_date)} – ${dateLabel(r.last_date)} ${r.last_date.slice(0, 4)}`;
+    document.getElementById('zone').textContent = `days and times in ${r.tz}`;
     document.getElementById('from').value = r.first_date;
     document.getElementById('to').value = r.last_date;
     for (const b of document.querySelectorAll('#ranges button[data-range]')) b.classList.toggle('active', b.dataset.range === r.label);
