@@ -19,7 +19,7 @@ from fitbit_sync.catalog import SCOPE_HEALTH, SCOPE_SETTINGS
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import AuthRequiredError, ExitCode, SourceError
 from fitbit_sync.sources.google_health.client import HealthApiClient
-from fitbit_sync.sources.google_health.errors import ApiRequestError, MissingScopeError
+from fitbit_sync.sources.google_health.errors import AccountError, ApiRequestError, MissingScopeError
 
 Answer = httpx.Response | Exception
 
@@ -221,10 +221,7 @@ def test_gives_up_after_max_retries_with_one_line() -> None:
     [
         (google_error(400, "INVALID_ARGUMENT", "List is not supported for data type floors"),
          "List is not supported"),
-        (google_error(400, "FAILED_PRECONDITION", "The account is not linked", "ACCOUNT_NOT_LINKED"),
-         "no Fitbit / Google Health profile"),
         (google_error(404, "NOT_FOUND", "nope"), "HTTP 404"),
-        (google_error(403, "PERMISSION_DENIED", "API disabled", "SERVICE_DISABLED"), "enable the Google Health API"),
     ],
 )
 def test_other_client_errors_are_not_retried(answer: httpx.Response, fragment: str) -> None:
@@ -236,6 +233,27 @@ def test_other_client_errors_are_not_retried(answer: httpx.Response, fragment: s
     assert fragment in str(info.value)
     assert info.value.status == answer.status_code
     assert info.value.exit_code == ExitCode.ERROR
+
+
+@pytest.mark.parametrize(
+    ("answer", "fragment"),
+    [
+        (google_error(400, "FAILED_PRECONDITION", "The account is not linked", "ACCOUNT_NOT_LINKED"),
+         "no Fitbit / Google Health profile: set it up in the Fitbit app"),
+        (google_error(403, "PERMISSION_DENIED", "User is not authorized to access health data.",
+                      "USER_PROJECT_DENIED"), "add it as a test user"),
+        (google_error(403, "PERMISSION_DENIED", "API disabled", "SERVICE_DISABLED"), "enable the Google Health API"),
+    ],
+)
+def test_account_level_refusals_are_not_retried_and_have_their_own_exit_code(answer: httpx.Response,
+                                                                             fragment: str) -> None:
+    script = Script([answer])
+    client, sleeps, _ = make_client(script)
+    with pytest.raises(AccountError) as info:
+        client.list_data_points("steps", filter="f", page_size=10)
+    assert len(script.requests) == 1 and sleeps == []
+    assert fragment in str(info.value) and "\n" not in str(info.value)
+    assert info.value.exit_code == ExitCode.ACCOUNT_UNUSABLE == 9
 
 
 def test_401_refreshes_once_then_succeeds() -> None:

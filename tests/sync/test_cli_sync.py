@@ -175,3 +175,26 @@ def test_withheld_scopes_skip_their_streams_and_keep_the_rest(emulator_factory: 
     tables = read_tables(db)
     assert tables["Sleep Summary"] == [] and tables["GPS"] == []
     assert len(tables["Total Steps"]) == 20 and tables["Activity Records"]  # workouts, without tracks
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_an_unlinked_account_stops_backfill_at_the_first_data_call(
+        concurrency: int, emulator_factory: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    emu = emulator_factory(seed=53, start=date(2025, 7, 1), end=date(2025, 7, 31), quota_per_minute=100_000)
+    db = tmp_path / "fitbit.db"
+    emulator_settings(emu, tmp_path, db)
+    env = {**emulator_env(emu, tmp_path, db), "FITBIT_SYNC_TIME_ZONE": "Europe/Berlin",
+           "FITBIT_SYNC_MAX_CONCURRENCY": str(concurrency)}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    emu.state.control({"account_linked": False})  # every v4 call: 400 FAILED_PRECONDITION ACCOUNT_NOT_LINKED
+    emu.state.reset_stats()
+    code, out, err = run(["backfill", "--start", "2025-07-01", "--end", "2025-07-30"], capsys)
+    assert code == ExitCode.ACCOUNT_UNUSABLE
+    line = one_line_error(err)  # no WARNING per request, no "run the same command again"
+    assert "ACCOUNT_NOT_LINKED" in line and "Fitbit app" in line and "again to retry" not in line
+    data_calls = [r for r in emu.state.stats.log if r["path"].startswith("/v4/")]
+    # one call with one worker; with more, only those already in flight when the first answer came
+    assert 1 <= len(data_calls) <= concurrency and all(r["status"] == 400 for r in data_calls)
+    assert out == ""

@@ -111,3 +111,25 @@ def test_daemon_process_stops_cleanly_on_sigterm(emulator_factory: Any, tmp_path
     logged = log_file.read_text()
     assert "daemon started" in logged and "daemon stopped" in logged
     assert emu.client_secret not in logged and "ya29." not in logged and "1//" not in logged
+
+
+def test_daemon_exits_9_on_an_unlinked_account_instead_of_looping(emulator_factory: Any, tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    emu = emulator_factory(seed=63, start=TODAY - timedelta(days=3), end=TODAY, quota_per_minute=100_000)
+    settings = emulator_settings(emu, tmp_path, tmp_path / "fitbit.db", time_zone="UTC", max_concurrency=1)
+    emu.state.control({"account_linked": False})
+    emu.state.reset_stats()
+    caplog.set_level(logging.INFO, logger="fitbit_sync")
+    daemon = Daemon(settings, STREAMS, intraday_s=0.2, daily_s=0.2, backoff_first_s=0.05)
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(daemon.run()))
+    thread.start()
+    thread.join(timeout=20)
+    if thread.is_alive():
+        daemon.request_stop()
+        thread.join(timeout=10)
+    assert result == [ExitCode.ACCOUNT_UNUSABLE]
+    assert daemon.runs == 1 and daemon.failed_runs == 0
+    assert [r for r in emu.state.stats.log if r["path"].startswith("/v4/")][1:] == []  # one data call, then exit
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "ACCOUNT_NOT_LINKED" in errors[0] and "Fitbit app" in errors[0]

@@ -6,7 +6,8 @@ every group is due at once, and each sync starts from the stored coverage (the b
 daemon catches up after any downtime. Transient failures (API unreachable after retries, store
 unavailable, another process holding the lock) are logged and retried with growing backoff,
 never ending the daemon. A refused refresh token (or no token at all) logs one line and exits
-with its code (4, or 3), so a supervisor does not restart into a crash loop. SIGTERM and Ctrl-C
+with its code (4, or 3), and so does an account the API refuses as a whole (not linked to Google
+Health, not a test user of the app: 9), so a supervisor does not restart into a crash loop. SIGTERM and Ctrl-C
 stop it cleanly between pages.
 """
 
@@ -34,6 +35,7 @@ from fitbit_sync.errors import (
     SourceError,
     StoreError,
 )
+from fitbit_sync.sources.google_health.errors import AccountError
 from fitbit_sync.sources.google_health.planner import axis_of, effective_streams
 from fitbit_sync.sync.engine import Interrupted
 from fitbit_sync.sync.runner import SyncSession
@@ -173,7 +175,7 @@ class Daemon:
             log.info("daemon stopped during a sync; what was fetched is stored")
             self.stop.set()
             return ExitCode.OK
-        except ReauthRequiredError as exc:
+        except (ReauthRequiredError, AccountError) as exc:
             log.error("%s", exc)
             return exc.exit_code
         except AuthRequiredError as exc:
