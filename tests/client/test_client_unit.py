@@ -341,3 +341,28 @@ def test_concurrent_workers_share_one_client() -> None:
         pages = list(pool.map(lambda t: client.list_data_points(t, filter="f", page_size=5), types))
     assert len(pages) == 40 and len(script.requests) == 40
     assert client.calls == {"list:steps": 10, "list:distance": 10, "list:heart-rate": 10, "list:weight": 10}
+
+
+@pytest.mark.parametrize(("bad", "problem"), [
+    (httpx.Response(200, json={"dataPoints": [{"steps": {"count": "1"}}] * 21}),
+     "a page of 21 dataPoints for pageSize 10"),
+    (httpx.Response(200, content=b"[" * 5000 + b"]" * 5000), "not valid JSON"),  # orjson: depth > 1024
+])
+def test_a_page_far_over_its_size_or_nested_too_deep_is_malformed_and_retried(bad: httpx.Response,
+                                                                                problem: str) -> None:
+    script = Script([bad, bad, OK_PAGE])
+    client, sleeps, _ = make_client(script)
+    assert client.list_data_points("steps", filter="f", page_size=10)["dataPoints"]
+    assert len(script.requests) == 3 and len(sleeps) == 2
+    script = Script([bad])
+    client, sleeps, _ = make_client(script, max_retries=1)
+    with pytest.raises(SourceError) as info:
+        client.list_data_points("steps", filter="f", page_size=10)
+    assert problem in str(info.value) and "2 attempts" in str(info.value)
+
+
+def test_a_page_up_to_twice_its_size_is_accepted() -> None:
+    script = Script([httpx.Response(200, json={"dataPoints": [{"steps": {"count": "1"}}] * 20})])
+    client, sleeps, _ = make_client(script)
+    assert len(client.list_data_points("steps", filter="f", page_size=10)["dataPoints"]) == 20
+    assert sleeps == []
