@@ -3,7 +3,12 @@ kind is one line on stderr, a distinct exit code and no traceback, and nothing s
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +17,7 @@ import pytest
 from sync_support import emulator_env, emulator_settings, read_tables
 
 from fitbit_sync.cli import main
+from fitbit_sync.emulator.faults import FaultRule
 from fitbit_sync.errors import ExitCode
 
 pytestmark = pytest.mark.reliability
@@ -198,3 +204,36 @@ def test_an_unlinked_account_stops_backfill_at_the_first_data_call(
     # one call with one worker; with more, only those already in flight when the first answer came
     assert 1 <= len(data_calls) <= concurrency and all(r["status"] == 400 for r in data_calls)
     assert out == ""
+
+
+@pytest.mark.parametrize(("fault", "zone"), [("http_503", None), ("hang", None), ("hang", "UTC")])
+def test_sigterm_during_an_outage_interrupts_sync_at_once(fault: str, zone: str | None, emulator_factory: Any,
+                                                          tmp_path: Path) -> None:
+    """A retry wait or a hung request (the user's zone, or data requests in the workers): SIGTERM
+    ends ``sync`` within about a second with exit 130 and the one line that says how to resume."""
+    emu = emulator_factory(seed=54, start=date(2025, 7, 1), end=date(2025, 7, 10), quota_per_minute=100_000)
+    db = tmp_path / "fitbit.db"
+    emulator_settings(emu, tmp_path, db)
+    emu.state.set_faults([FaultRule(fault, seconds=60)])
+    env = {**os.environ, **emulator_env(emu, tmp_path, db, **({"time_zone": zone} if zone else {}))}
+    proc = subprocess.Popen([sys.executable, "-m", "fitbit_sync.cli", "sync", "--types", "steps,weight"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not emu.state.faults.injected.get(fault) and proc.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=40)
+        elapsed = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = err.decode()
+    assert proc.returncode == ExitCode.INTERRUPTED, text
+    assert "Traceback" not in text
+    assert text.splitlines()[-1] == "fitbit-sync: error: interrupted; run the same command again to resume", text
+    assert elapsed < 2.5, f"took {elapsed:.1f} s to stop"

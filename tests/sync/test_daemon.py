@@ -133,3 +133,35 @@ def test_daemon_exits_9_on_an_unlinked_account_instead_of_looping(emulator_facto
     assert [r for r in emu.state.stats.log if r["path"].startswith("/v4/")][1:] == []  # one data call, then exit
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "ACCOUNT_NOT_LINKED" in errors[0] and "Fitbit app" in errors[0]
+
+
+@pytest.mark.parametrize(("fault", "zone"), [("http_503", None), ("hang", None), ("hang", "UTC")])
+def test_daemon_stops_within_2_s_of_sigterm_during_an_outage(fault: str, zone: str | None, emulator_factory: Any,
+                                                            tmp_path: Path) -> None:
+    """The API answers 503 (the daemon waits between retries) or hangs (a request is in flight:
+    the user's zone, or with a zone set, data requests in the engine's workers): SIGTERM ends the
+    daemon at once, with exit 0 and no traceback."""
+    emu = emulator_factory(seed=64, start=TODAY - timedelta(days=3), end=TODAY, quota_per_minute=100_000)
+    db = tmp_path / "fitbit.db"
+    emulator_settings(emu, tmp_path, db)
+    emu.state.set_faults([FaultRule(fault, seconds=60)])
+    emu.state.reset_stats()
+    env = {**os.environ, **emulator_env(emu, tmp_path, db, **({"time_zone": zone} if zone else {}))}
+    proc = subprocess.Popen([sys.executable, "-m", "fitbit_sync.cli", "daemon", "--types", "steps,weight"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: emu.state.faults.injected.get(fault, 0) >= 1 or proc.poll() is not None, timeout=60)
+        time.sleep(0.5)  # in the retry wait (503) or deep in the hung read
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=40)
+        elapsed = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = err.decode()
+    assert proc.returncode == 0, text
+    assert "Traceback" not in text and "_Stopped" not in text
+    assert "daemon stopped" in text
+    assert elapsed < 2.5, f"took {elapsed:.1f} s to stop"

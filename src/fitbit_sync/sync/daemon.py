@@ -8,7 +8,7 @@ unavailable, another process holding the lock) are logged and retried with growi
 never ending the daemon. A refused refresh token (or no token at all) logs one line and exits
 with its code (4, or 3), and so does an account the API refuses as a whole (not linked to Google
 Health, not a test user of the app: 9), so a supervisor does not restart into a crash loop. SIGTERM and Ctrl-C
-stop it cleanly between pages.
+stop it within a fraction of a second, even in a retry wait or a hung request (exit 0).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from fitbit_sync.errors import (
 )
 from fitbit_sync.sources.google_health.errors import AccountError
 from fitbit_sync.sources.google_health.planner import axis_of, effective_streams
+from fitbit_sync.sources.google_health.transport import Stopped
 from fitbit_sync.sync.engine import Interrupted
 from fitbit_sync.sync.runner import SyncSession
 
@@ -171,7 +172,7 @@ class Daemon:
             requests = self.session.plan_sync(streams)
             report = self.session.run(requests, f"daemon:{names}")
             report.raise_for_failures()
-        except Interrupted:
+        except (Interrupted, Stopped):  # Stopped: from a request outside the engine (the user's zone)
             log.info("daemon stopped during a sync; what was fetched is stored")
             self.stop.set()
             return ExitCode.OK

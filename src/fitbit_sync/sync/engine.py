@@ -37,6 +37,7 @@ from fitbit_sync.records import Record
 from fitbit_sync.sources.google_health.converters import ConvertContext, axis_time, convert, page_items
 from fitbit_sync.sources.google_health.errors import AccountError
 from fitbit_sync.sources.google_health.planner import SOURCE, Request
+from fitbit_sync.sources.google_health.transport import Stopped
 from fitbit_sync.stores.base import Coverage, Store
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,9 @@ class Interrupted(FitbitSyncError):
     exit_code = ExitCode.INTERRUPTED
 
 
-class _Stopped(BaseException):
-    """Raised inside a worker (from its sleep) to abandon a request when the run stops."""
+# Raised inside a worker (from the client's sleep or from a read of a request in flight) to
+# abandon the request when the run stops; callers outside a run turn it into ``Interrupted``.
+_Stopped = Stopped
 
 
 def interruptible_sleep(stop: threading.Event) -> Callable[[float], None]:
