@@ -22,9 +22,10 @@ from sync_support import emulator_env, emulator_settings
 from fitbit_sync.auth.tokens import open_token_provider
 from fitbit_sync.catalog import select_streams
 from fitbit_sync.emulator.faults import FaultRule
-from fitbit_sync.errors import ExitCode
+from fitbit_sync.errors import ExitCode, StoreError
 from fitbit_sync.sources.google_health.client import HealthApiClient
 from fitbit_sync.sources.google_health.retry import RetryPolicy
+from fitbit_sync.stores.factory import open_store
 from fitbit_sync.sync.daemon import Daemon
 from fitbit_sync.sync.engine import interruptible_sleep
 from fitbit_sync.sync.runner import SyncSession
@@ -165,3 +166,47 @@ def test_daemon_stops_within_2_s_of_sigterm_during_an_outage(fault: str, zone: s
     assert "Traceback" not in text and "_Stopped" not in text
     assert "daemon stopped" in text
     assert elapsed < 2.5, f"took {elapsed:.1f} s to stop"
+
+
+class FailingWrites:
+    """A store whose first ``n`` writes fail as a database that is down would."""
+
+    def __init__(self, store: Any, n: int) -> None:
+        self._store = store
+        self.failures_left = n
+
+    def write(self, records: Any, coverage: Any) -> None:
+        if self.failures_left > 0:
+            self.failures_left -= 1
+            raise StoreError("database unavailable (test)")
+        self._store.write(records, coverage)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_a_store_failure_during_a_sync_does_not_stop_the_daemon(emulator_factory: Any, tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """The engine stops a run at a store failure by setting the run's stop event, which is the
+    daemon's: the daemon must log it, retry later, and keep running (not exit 0 as if stopped)."""
+    emu = emulator_factory(seed=65, start=TODAY - timedelta(days=3), end=TODAY, quota_per_minute=100_000)
+    db = tmp_path / "fitbit.db"
+    settings = emulator_settings(emu, tmp_path, db, time_zone="UTC")
+    store = FailingWrites(open_store(settings), 1)
+    session = SyncSession(settings, store=store)
+    daemon = Daemon(settings, STREAMS, session=session, intraday_s=0.3, daily_s=0.3, backoff_first_s=0.1)
+    caplog.set_level(logging.INFO, logger="fitbit_sync")
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(daemon.run()))
+    thread.start()
+    try:
+        wait_for(lambda: daemon.failed_runs >= 1 or not thread.is_alive(), timeout=30)
+        wait_for(lambda: rows(db, "Steps_Intraday") > 0 or not thread.is_alive(), timeout=30)
+        assert thread.is_alive(), f"the daemon ended with {result} after a store failure"
+        assert daemon.runs - daemon.failed_runs >= 1
+    finally:
+        daemon.request_stop()
+        thread.join(timeout=30)
+        store.close()
+    assert result == [ExitCode.OK]
+    assert "database unavailable (test)" in caplog.text and "retrying in" in caplog.text

@@ -115,10 +115,22 @@ class Daemon:
         self.backoff_first_s = backoff_first_s
         self.runs = 0
         self.failed_runs = 0
+        self._stop_requested = False
 
     def request_stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
+        """Stop the daemon (the SIGTERM handler); use this rather than setting ``stop`` directly."""
         log.info("stopping (signal %s)", signum) if signum else log.info("stopping")
+        self._stop_requested = True
         self.stop.set()
+
+    def _rearm(self) -> None:
+        """A fatal error inside a sync (a store failure) sets the shared stop event to end that
+        sync's other requests at once; unless a stop was asked for, the daemon goes on."""
+        if self._stop_requested or not self.stop.is_set():
+            return
+        self.stop.clear()
+        if self._stop_requested:  # SIGTERM arrived just now
+            self.stop.set()
 
     def run(self) -> int:
         """Loop until stopped; the process exit code."""
@@ -197,7 +209,8 @@ class Daemon:
                  report.seconds)
         return None
 
-    def _transient(self, due: list[Group], exc: FitbitSyncError) -> None:
+    def _transient(self, due: list[Group], exc: FitbitSyncError) -> int | None:
+        self._rearm()
         self.failed_runs += 1
         now = self.clock()
         for group in due:
