@@ -366,3 +366,16 @@ def test_a_page_up_to_twice_its_size_is_accepted() -> None:
     client, sleeps, _ = make_client(script)
     assert len(client.list_data_points("steps", filter="f", page_size=10)["dataPoints"]) == 20
     assert sleeps == []
+
+
+def test_proxies_from_the_environment_still_apply_and_read_abortably(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fitbit_sync.sources.google_health.transport import _SlicedBackend
+
+    for name in ("ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    settings = Settings(client_id="c.apps.googleusercontent.com", api_base_url="https://health.example/")
+    client = HealthApiClient(settings, FakeTokens())
+    transports = [client._http._transport, *client._http._mounts.values()]
+    assert len(transports) >= 2  # the environment's proxy is mounted, as for any httpx.Client
+    assert all(isinstance(t._pool._network_backend, _SlicedBackend) for t in transports)  # type: ignore[attr-defined]

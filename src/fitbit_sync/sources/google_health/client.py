@@ -43,7 +43,7 @@ from fitbit_sync.sources.google_health.retry import (
     is_retryable_status,
     parse_retry_after,
 )
-from fitbit_sync.sources.google_health.transport import RequestGuard, abortable_transport, read_capped
+from fitbit_sync.sources.google_health.transport import RequestGuard, make_abortable, read_capped
 
 log = logging.getLogger(__name__)
 
@@ -84,14 +84,14 @@ class HealthApiClient:
         self._deadline_s = settings.request_deadline
         self._body_cap = settings.max_response_mb * 1024 * 1024
         pool = settings.max_concurrency + 2
-        limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool, keepalive_expiry=30.0)
         self._http = httpx.Client(
             base_url=settings.api_base_url.rstrip("/") + "/v4/users/me/",
-            transport=transport or abortable_transport(self.guard, limits=limits),
+            transport=transport,
             timeout=httpx.Timeout(settings.request_timeout),
-            limits=limits,
+            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool, keepalive_expiry=30.0),
             headers={"User-Agent": f"fitbit-sync/{__version__}", "Accept": "application/json"},
         )
+        make_abortable(self._http, self.guard)
         self._calls: Counter[str] = Counter()
         self._calls_lock = threading.Lock()
         self._on_close: list[Callable[[], None]] = []

@@ -4,9 +4,10 @@ httpx's timeouts apply to each socket operation: a server that keeps sending byt
 them (an endless chunked body grew the process to 23.8 GB), and a hung read blocks for the whole
 read timeout even after the user asked to stop (the daemon took 32 s to stop). So:
 
-- ``abortable_transport`` is an ``httpx.HTTPTransport`` whose sockets read in short slices; between
-  slices ``RequestGuard.check`` raises ``Stopped`` once the stop event is set and a read timeout
-  once the deadline of the request in flight on this thread has passed.
+- ``make_abortable`` makes the sockets of an ``httpx.Client``'s transports (proxies from the
+  environment included) read in short slices; between slices ``RequestGuard.check`` raises
+  ``Stopped`` once the stop event is set and a read timeout once the deadline of the request in
+  flight on this thread has passed.
 - ``read_capped`` reads a streamed body, decoded, up to a byte cap (checked before any byte arrives
   when ``Content-Length`` already says too much), and checks the stop and the deadline between
   chunks, so neither memory nor time is unbounded whatever the server does.
@@ -117,15 +118,17 @@ class _SlicedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def abortable_transport(guard: RequestGuard, *, limits: httpx.Limits) -> httpx.HTTPTransport:
-    """An ``httpx.HTTPTransport`` (TLS verified, proxies from the environment as usual) whose reads
-    obey ``guard``."""
-    transport = httpx.HTTPTransport(limits=limits)
-    pool = transport._pool
-    if not hasattr(pool, "_network_backend"):  # pragma: no cover - httpcore moved it: fail loudly in tests
-        raise RuntimeError("httpcore.ConnectionPool has no _network_backend; update abortable_transport")
-    pool._network_backend = _SlicedBackend(guard)
-    return transport
+def make_abortable(client: httpx.Client, guard: RequestGuard) -> None:
+    """Make every ``httpx.HTTPTransport`` of ``client`` (its own and those it mounted for proxies
+    from the environment) read through ``guard``. Call it before the first request; transports of
+    another kind (a test's ``MockTransport``) are left as they are."""
+    for transport in (client._transport, *client._mounts.values()):
+        if not isinstance(transport, httpx.HTTPTransport):
+            continue
+        pool = transport._pool
+        if not hasattr(pool, "_network_backend"):  # pragma: no cover - httpcore moved it: fail loudly in tests
+            raise RuntimeError("httpcore.ConnectionPool has no _network_backend; update make_abortable")
+        pool._network_backend = _SlicedBackend(guard)
 
 
 def read_capped(response: httpx.Response, *, cap: int, guard: RequestGuard, truncate: bool = False) -> bytearray:
