@@ -223,5 +223,5 @@ class Daemon:
 
 
 def install_signal_handlers(daemon: Daemon) -> None:
-    """SIGTERM stops the daemon cleanly (between pages)."""
+    """SIGTERM stops the daemon cleanly within a fraction of a second (a request in flight is dropped)."""
     signal.signal(signal.SIGTERM, daemon.request_stop)
