@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     time_zone: str | None = Field(None, description="IANA zone for daily values; default: from the API")
     quota_per_minute: int = Field(300, ge=1, le=100_000)
     request_timeout: float = Field(30.0, gt=0)
+    request_deadline: float = Field(120.0, gt=0, description="seconds one API request may take in all")
+    max_response_mb: int = Field(64, ge=1, le=4096, description="largest API answer accepted, in MiB")
     max_concurrency: int = Field(4, ge=1, le=32)
     max_retries: int = Field(6, ge=0, le=50)
 

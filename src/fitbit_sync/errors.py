@@ -19,6 +19,7 @@ class ExitCode:
     SOURCE_UNAVAILABLE = 6  # API unreachable after retries
     BAD_ARCHIVE = 7  # import: not a zip, truncated, unreadable
     LOCKED = 8  # another fitbit-sync process holds the lock
+    ACCOUNT_UNUSABLE = 9  # the Google account cannot use the API (not linked, not allowed): a person must act
     INTERRUPTED = 130  # Ctrl-C
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Callable
+import resource
+import threading
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -176,3 +180,70 @@ def test_concurrent_workers_get_the_same_data(client: HealthApiClient) -> None:
         parallel = list(pool.map(lambda day: client.list_data_points("heart-rate", filter=hr_filter(*day),
                                                                      page_size=10_000), days))
     assert parallel == sequential
+
+
+@contextlib.contextmanager
+def watchdog(server: EmulatorServer, seconds: float) -> Iterator[None]:
+    """Stop ``server`` after ``seconds`` so that a client that never gives up fails the test
+    instead of hanging (or eating memory) forever."""
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: done.wait(seconds) or server.stop(), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+@pytest.mark.reliability
+def test_an_endless_body_stops_at_the_size_cap_with_bounded_memory(
+        emulator_factory: Callable[..., EmulatorServer], tmp_path: Path) -> None:
+    server = emulator_factory()
+    settings, provider = signed_in(server, tmp_path, max_response_mb=2, max_retries=1)
+    server.state.set_faults([{"kind": "endless_body"}])  # chunked, never ends, as fast as we read
+    rss_before = max_rss_mb()
+    started = time.monotonic()
+    with watchdog(server, 6.0), HealthApiClient(settings, provider, sleep=lambda _s: None) as client, \
+            pytest.raises(SourceError) as info:
+        client.list_data_points("heart-rate", filter=hr_filter(), page_size=10_000)
+    assert time.monotonic() - started < 4.0
+    assert "2 attempts" in str(info.value) and "over the cap of 2,097,152 bytes" in str(info.value)
+    assert "\n" not in str(info.value)
+    assert max_rss_mb() - rss_before < 100  # a few MiB of body, never the stream
+
+
+@pytest.mark.reliability
+def test_a_body_bigger_than_the_cap_is_refused_before_it_is_read(
+        emulator_factory: Callable[..., EmulatorServer], tmp_path: Path) -> None:
+    server = emulator_factory()
+    settings, provider = signed_in(server, tmp_path, max_response_mb=1, max_retries=2)
+    server.state.set_faults([{"kind": "huge_body", "size": 8 * 1024 * 1024, "count": 2}])
+    sleeps: list[float] = []
+    with HealthApiClient(settings, provider, sleep=sleeps.append) as client:
+        page = client.list_data_points("heart-rate", filter=hr_filter(), page_size=2000)  # the 3rd answer is normal
+        assert len(page["dataPoints"]) == 2000
+        assert client.calls == {"list:heart-rate": 1, "retry": 2}
+        server.state.set_faults([{"kind": "huge_body", "size": 8 * 1024 * 1024}])
+        with pytest.raises(SourceError) as info:
+            client.list_data_points("heart-rate", filter=hr_filter(), page_size=2000)
+    assert "a body of 8,388,608 bytes, over the cap of 1,048,576" in str(info.value)
+
+
+@pytest.mark.reliability
+def test_a_body_that_trickles_forever_ends_at_the_request_deadline(
+        emulator_factory: Callable[..., EmulatorServer], tmp_path: Path) -> None:
+    server = emulator_factory()
+    settings, provider = signed_in(server, tmp_path, request_timeout=5.0, request_deadline=1.0, max_retries=1)
+    server.state.set_faults([{"kind": "endless_body", "seconds": 0.2}])  # each chunk well within the timeout
+    started = time.monotonic()
+    with watchdog(server, 8.0), HealthApiClient(settings, provider, sleep=lambda _s: None) as client, \
+            pytest.raises(SourceError) as info:
+        client.list_data_points("heart-rate", filter=hr_filter(), page_size=10_000)
+    elapsed = time.monotonic() - started
+    assert 2.0 <= elapsed < 4.0  # two attempts of one deadline each
+    assert "2 attempts" in str(info.value) and "ReadTimeout" in str(info.value)

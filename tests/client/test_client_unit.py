@@ -19,7 +19,7 @@ from fitbit_sync.catalog import SCOPE_HEALTH, SCOPE_SETTINGS
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import AuthRequiredError, ExitCode, SourceError
 from fitbit_sync.sources.google_health.client import HealthApiClient
-from fitbit_sync.sources.google_health.errors import ApiRequestError, MissingScopeError
+from fitbit_sync.sources.google_health.errors import AccountError, ApiRequestError, MissingScopeError
 
 Answer = httpx.Response | Exception
 
@@ -221,10 +221,7 @@ def test_gives_up_after_max_retries_with_one_line() -> None:
     [
         (google_error(400, "INVALID_ARGUMENT", "List is not supported for data type floors"),
          "List is not supported"),
-        (google_error(400, "FAILED_PRECONDITION", "The account is not linked", "ACCOUNT_NOT_LINKED"),
-         "no Fitbit / Google Health profile"),
         (google_error(404, "NOT_FOUND", "nope"), "HTTP 404"),
-        (google_error(403, "PERMISSION_DENIED", "API disabled", "SERVICE_DISABLED"), "enable the Google Health API"),
     ],
 )
 def test_other_client_errors_are_not_retried(answer: httpx.Response, fragment: str) -> None:
@@ -236,6 +233,27 @@ def test_other_client_errors_are_not_retried(answer: httpx.Response, fragment: s
     assert fragment in str(info.value)
     assert info.value.status == answer.status_code
     assert info.value.exit_code == ExitCode.ERROR
+
+
+@pytest.mark.parametrize(
+    ("answer", "fragment"),
+    [
+        (google_error(400, "FAILED_PRECONDITION", "The account is not linked", "ACCOUNT_NOT_LINKED"),
+         "no Fitbit / Google Health profile: set it up in the Fitbit app"),
+        (google_error(403, "PERMISSION_DENIED", "User is not authorized to access health data.",
+                      "USER_PROJECT_DENIED"), "add it as a test user"),
+        (google_error(403, "PERMISSION_DENIED", "API disabled", "SERVICE_DISABLED"), "enable the Google Health API"),
+    ],
+)
+def test_account_level_refusals_are_not_retried_and_have_their_own_exit_code(answer: httpx.Response,
+                                                                             fragment: str) -> None:
+    script = Script([answer])
+    client, sleeps, _ = make_client(script)
+    with pytest.raises(AccountError) as info:
+        client.list_data_points("steps", filter="f", page_size=10)
+    assert len(script.requests) == 1 and sleeps == []
+    assert fragment in str(info.value) and "\n" not in str(info.value)
+    assert info.value.exit_code == ExitCode.ACCOUNT_UNUSABLE == 9
 
 
 def test_401_refreshes_once_then_succeeds() -> None:
@@ -323,3 +341,41 @@ def test_concurrent_workers_share_one_client() -> None:
         pages = list(pool.map(lambda t: client.list_data_points(t, filter="f", page_size=5), types))
     assert len(pages) == 40 and len(script.requests) == 40
     assert client.calls == {"list:steps": 10, "list:distance": 10, "list:heart-rate": 10, "list:weight": 10}
+
+
+@pytest.mark.parametrize(("bad", "problem"), [
+    (httpx.Response(200, json={"dataPoints": [{"steps": {"count": "1"}}] * 21}),
+     "a page of 21 dataPoints for pageSize 10"),
+    (httpx.Response(200, content=b"[" * 5000 + b"]" * 5000), "not valid JSON"),  # orjson: depth > 1024
+])
+def test_a_page_far_over_its_size_or_nested_too_deep_is_malformed_and_retried(bad: httpx.Response,
+                                                                                problem: str) -> None:
+    script = Script([bad, bad, OK_PAGE])
+    client, sleeps, _ = make_client(script)
+    assert client.list_data_points("steps", filter="f", page_size=10)["dataPoints"]
+    assert len(script.requests) == 3 and len(sleeps) == 2
+    script = Script([bad])
+    client, sleeps, _ = make_client(script, max_retries=1)
+    with pytest.raises(SourceError) as info:
+        client.list_data_points("steps", filter="f", page_size=10)
+    assert problem in str(info.value) and "2 attempts" in str(info.value)
+
+
+def test_a_page_up_to_twice_its_size_is_accepted() -> None:
+    script = Script([httpx.Response(200, json={"dataPoints": [{"steps": {"count": "1"}}] * 20})])
+    client, sleeps, _ = make_client(script)
+    assert len(client.list_data_points("steps", filter="f", page_size=10)["dataPoints"]) == 20
+    assert sleeps == []
+
+
+def test_proxies_from_the_environment_still_apply_and_read_abortably(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fitbit_sync.sources.google_health.transport import _SlicedBackend
+
+    for name in ("ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    settings = Settings(client_id="c.apps.googleusercontent.com", api_base_url="https://health.example/")
+    client = HealthApiClient(settings, FakeTokens())
+    transports = [client._http._transport, *client._http._mounts.values()]
+    assert len(transports) >= 2  # the environment's proxy is mounted, as for any httpx.Client
+    assert all(isinstance(t._pool._network_backend, _SlicedBackend) for t in transports)  # type: ignore[attr-defined]

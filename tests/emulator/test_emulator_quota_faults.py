@@ -175,3 +175,30 @@ def test_empty_pages_with_a_token(emulator: EmulatorServer, http: httpx.Client) 
     third = http.get(url, params={"filter": flt, "pageSize": 1000, "pageToken": second["nextPageToken"]}).json()
     assert third["dataPoints"] == plain["dataPoints"]
     assert http.get("/v4/users/me/identity").status_code == 200  # other methods are unaffected
+
+
+def test_huge_body_is_the_real_answer_padded_to_its_size(emulator: EmulatorServer, http: httpx.Client) -> None:
+    expected = http.get(IDENTITY).json()
+    emulator.state.set_faults([FaultRule("huge_body", count=1, size=3_000_000)])
+    with http.stream("GET", IDENTITY) as response:
+        assert response.status_code == 200 and response.headers["content-length"] == "3000000"
+        body = response.read()
+    assert len(body) == 3_000_000 and orjson.loads(body) == expected  # padding is whitespace: still valid JSON
+    assert http.get(IDENTITY).json() == expected
+
+
+def test_endless_body_streams_until_the_client_goes_away(emulator: EmulatorServer, http: httpx.Client) -> None:
+    emulator.state.set_faults([FaultRule("endless_body", count=1)])
+    received = 0
+    with http.stream("GET", IDENTITY) as response:
+        assert response.status_code == 200 and "content-length" not in response.headers
+        for chunk in response.iter_raw():
+            received += len(chunk)
+            if received > 5_000_000:
+                break
+    assert received > 5_000_000
+    assert http.get(IDENTITY).status_code == 200  # the server is not stuck sending to nobody
+    started = time.monotonic()
+    while emulator.state.stats.faults.get("endless_body") != 1:  # recorded once the stream ended
+        assert time.monotonic() - started < 5
+        time.sleep(0.02)

@@ -76,7 +76,7 @@ def test_systemd_unit() -> None:
     unit = (ROOT / "deploy" / "systemd" / "fitbit-sync.service").read_text()
     prevent = re.search(r"^RestartPreventExitStatus=(.+)$", unit, flags=re.M)
     assert prevent and set(prevent[1].split()) == {str(ExitCode.USAGE), str(ExitCode.AUTH_REQUIRED),
-                                                   str(ExitCode.REAUTH_REQUIRED)}
+                                                   str(ExitCode.REAUTH_REQUIRED), str(ExitCode.ACCOUNT_UNUSABLE)}
     assert re.search(r"^ExecStart=/opt/fitbit-sync/bin/fitbit-sync daemon$", unit, flags=re.M)
     assert "User=fitbit-sync" in unit and "NoNewPrivileges=true" in unit
 

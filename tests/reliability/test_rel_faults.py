@@ -5,8 +5,8 @@ stops with one clear line, and then a rerun (faults gone) ends complete and iden
 Faults hit every emulator path but its admin routes: the API and the token endpoint (access
 tokens are expired early in each run, so a refresh happens under the same faults). Kinds: 429,
 500, 503, 504, connection reset, a hang past the client's timeout, a truncated body, a reset in
-the middle of a body, an HTML page glued to half the JSON, and an empty page with a resuming
-token.
+the middle of a body, an HTML page glued to half the JSON, an empty page with a resuming
+token, and (API only) a chunked body that never ends and a body of 256 MiB.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from servers import InfluxServer
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 KINDS = ("http_429", "http_500", "http_503", "http_504", "reset", "hang", "truncate", "reset_mid_body", "malformed",
-         "empty_page")
+         "empty_page", "endless_body", "huge_body")
+API_ONLY = {"endless_body", "huge_body"}  # the body cap is the API client's
 HANG_S = 4.0
 TIMEOUT_S = "2"  # the client's request timeout in these runs (a hang outlasts it)
 
@@ -39,13 +40,13 @@ TIMEOUT_S = "2"  # the client's request timeout in these runs (a hang outlasts i
 def rules_at(rate: float) -> list[FaultRule]:
     """Every kind, together hitting a request with probability ``rate``."""
     each = 1.0 - (1.0 - rate) ** (1.0 / len(KINDS))
-    return [FaultRule(kind, probability=each, path_prefix="/", seconds=HANG_S if kind == "hang" else None)
-            for kind in KINDS]
+    return [FaultRule(kind, probability=each, path_prefix="/v4/" if kind in API_ONLY else "/",
+                      seconds=HANG_S if kind == "hang" else None) for kind in KINDS]
 
 
 def each_kind_once(r: Any) -> list[FaultRule]:
     """Every kind exactly once, at a random request of the run."""
-    return [FaultRule(kind, count=1, after=r.randint(0, 12), path_prefix="/",
+    return [FaultRule(kind, count=1, after=r.randint(0, 12), path_prefix="/v4/" if kind in API_ONLY else "/",
                       seconds=HANG_S if kind == "hang" else None) for kind in KINDS]
 
 

@@ -3,8 +3,13 @@ kind is one line on stderr, a distinct exit code and no traceback, and nothing s
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +18,7 @@ import pytest
 from sync_support import emulator_env, emulator_settings, read_tables
 
 from fitbit_sync.cli import main
+from fitbit_sync.emulator.faults import FaultRule
 from fitbit_sync.errors import ExitCode
 
 pytestmark = pytest.mark.reliability
@@ -202,3 +208,59 @@ def test_withheld_scopes_skip_their_streams_and_keep_the_rest(emulator_factory: 
     tables = read_tables(db)
     assert tables["Sleep Summary"] == [] and tables["GPS"] == []
     assert len(tables["Total Steps"]) == 20 and tables["Activity Records"]  # workouts, without tracks
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_an_unlinked_account_stops_backfill_at_the_first_data_call(
+        concurrency: int, emulator_factory: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    emu = emulator_factory(seed=53, start=date(2025, 7, 1), end=date(2025, 7, 31), quota_per_minute=100_000)
+    db = tmp_path / "fitbit.db"
+    emulator_settings(emu, tmp_path, db)
+    env = {**emulator_env(emu, tmp_path, db), "FITBIT_SYNC_TIME_ZONE": "Europe/Berlin",
+           "FITBIT_SYNC_MAX_CONCURRENCY": str(concurrency)}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    emu.state.control({"account_linked": False})  # every v4 call: 400 FAILED_PRECONDITION ACCOUNT_NOT_LINKED
+    emu.state.reset_stats()
+    code, out, err = run(["backfill", "--start", "2025-07-01", "--end", "2025-07-30"], capsys)
+    assert code == ExitCode.ACCOUNT_UNUSABLE
+    line = one_line_error(err)  # no WARNING per request, no "run the same command again"
+    assert "ACCOUNT_NOT_LINKED" in line and "Fitbit app" in line and "again to retry" not in line
+    data_calls = [r for r in emu.state.stats.log if r["path"].startswith("/v4/")]
+    # one call with one worker; with more, only those already in flight when the first answer came
+    assert 1 <= len(data_calls) <= concurrency and all(r["status"] == 400 for r in data_calls)
+    assert out == ""
+
+
+@pytest.mark.parametrize(("fault", "zone"), [("http_503", None), ("hang", None), ("hang", "UTC")])
+def test_sigterm_during_an_outage_interrupts_sync_at_once(fault: str, zone: str | None, emulator_factory: Any,
+                                                          tmp_path: Path) -> None:
+    """A retry wait or a hung request (the user's zone, or data requests in the workers): SIGTERM
+    ends ``sync`` within about a second with exit 130 and the one line that says how to resume."""
+    emu = emulator_factory(seed=54, start=date(2025, 7, 1), end=date(2025, 7, 10), quota_per_minute=100_000)
+    db = tmp_path / "fitbit.db"
+    emulator_settings(emu, tmp_path, db)
+    emu.state.set_faults([FaultRule(fault, seconds=60)])
+    env = {**os.environ, **emulator_env(emu, tmp_path, db, **({"time_zone": zone} if zone else {}))}
+    proc = subprocess.Popen([sys.executable, "-m", "fitbit_sync.cli", "sync", "--types", "steps,weight"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not emu.state.faults.injected.get(fault) and proc.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=40)
+        elapsed = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = err.decode()
+    assert proc.returncode == ExitCode.INTERRUPTED, text
+    assert "Traceback" not in text
+    assert text.splitlines()[-1] == "fitbit-sync: error: interrupted; run the same command again to resume", text
+    assert elapsed < 2.5, f"took {elapsed:.1f} s to stop"

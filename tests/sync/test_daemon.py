@@ -22,9 +22,10 @@ from sync_support import emulator_env, emulator_settings
 from fitbit_sync.auth.tokens import open_token_provider
 from fitbit_sync.catalog import select_streams
 from fitbit_sync.emulator.faults import FaultRule
-from fitbit_sync.errors import ExitCode
+from fitbit_sync.errors import ExitCode, StoreError
 from fitbit_sync.sources.google_health.client import HealthApiClient
 from fitbit_sync.sources.google_health.retry import RetryPolicy
+from fitbit_sync.stores.factory import open_store
 from fitbit_sync.sync.daemon import Daemon
 from fitbit_sync.sync.engine import interruptible_sleep
 from fitbit_sync.sync.runner import SyncSession
@@ -111,3 +112,101 @@ def test_daemon_process_stops_cleanly_on_sigterm(emulator_factory: Any, tmp_path
     logged = log_file.read_text()
     assert "daemon started" in logged and "daemon stopped" in logged
     assert emu.client_secret not in logged and "ya29." not in logged and "1//" not in logged
+
+
+def test_daemon_exits_9_on_an_unlinked_account_instead_of_looping(emulator_factory: Any, tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    emu = emulator_factory(seed=63, start=TODAY - timedelta(days=3), end=TODAY, quota_per_minute=100_000)
+    settings = emulator_settings(emu, tmp_path, tmp_path / "fitbit.db", time_zone="UTC", max_concurrency=1)
+    emu.state.control({"account_linked": False})
+    emu.state.reset_stats()
+    caplog.set_level(logging.INFO, logger="fitbit_sync")
+    daemon = Daemon(settings, STREAMS, intraday_s=0.2, daily_s=0.2, backoff_first_s=0.05)
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(daemon.run()))
+    thread.start()
+    thread.join(timeout=20)
+    if thread.is_alive():
+        daemon.request_stop()
+        thread.join(timeout=10)
+    assert result == [ExitCode.ACCOUNT_UNUSABLE]
+    assert daemon.runs == 1 and daemon.failed_runs == 0
+    assert [r for r in emu.state.stats.log if r["path"].startswith("/v4/")][1:] == []  # one data call, then exit
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "ACCOUNT_NOT_LINKED" in errors[0] and "Fitbit app" in errors[0]
+
+
+@pytest.mark.parametrize(("fault", "zone"), [("http_503", None), ("hang", None), ("hang", "UTC")])
+def test_daemon_stops_within_2_s_of_sigterm_during_an_outage(fault: str, zone: str | None, emulator_factory: Any,
+                                                            tmp_path: Path) -> None:
+    """The API answers 503 (the daemon waits between retries) or hangs (a request is in flight:
+    the user's zone, or with a zone set, data requests in the engine's workers): SIGTERM ends the
+    daemon at once, with exit 0 and no traceback."""
+    emu = emulator_factory(seed=64, start=TODAY - timedelta(days=3), end=TODAY, quota_per_minute=100_000)
+    db = tmp_path / "fitbit.db"
+    emulator_settings(emu, tmp_path, db)
+    emu.state.set_faults([FaultRule(fault, seconds=60)])
+    emu.state.reset_stats()
+    env = {**os.environ, **emulator_env(emu, tmp_path, db, **({"time_zone": zone} if zone else {}))}
+    proc = subprocess.Popen([sys.executable, "-m", "fitbit_sync.cli", "daemon", "--types", "steps,weight"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: emu.state.faults.injected.get(fault, 0) >= 1 or proc.poll() is not None, timeout=60)
+        time.sleep(0.5)  # in the retry wait (503) or deep in the hung read
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=40)
+        elapsed = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = err.decode()
+    assert proc.returncode == 0, text
+    assert "Traceback" not in text and "_Stopped" not in text
+    assert "daemon stopped" in text
+    assert elapsed < 2.5, f"took {elapsed:.1f} s to stop"
+
+
+class FailingWrites:
+    """A store whose first ``n`` writes fail as a database that is down would."""
+
+    def __init__(self, store: Any, n: int) -> None:
+        self._store = store
+        self.failures_left = n
+
+    def write(self, records: Any, coverage: Any) -> None:
+        if self.failures_left > 0:
+            self.failures_left -= 1
+            raise StoreError("database unavailable (test)")
+        self._store.write(records, coverage)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_a_store_failure_during_a_sync_does_not_stop_the_daemon(emulator_factory: Any, tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """The engine stops a run at a store failure by setting the run's stop event, which is the
+    daemon's: the daemon must log it, retry later, and keep running (not exit 0 as if stopped)."""
+    emu = emulator_factory(seed=65, start=TODAY - timedelta(days=3), end=TODAY, quota_per_minute=100_000)
+    db = tmp_path / "fitbit.db"
+    settings = emulator_settings(emu, tmp_path, db, time_zone="UTC")
+    store = FailingWrites(open_store(settings), 1)
+    session = SyncSession(settings, store=store)
+    daemon = Daemon(settings, STREAMS, session=session, intraday_s=0.3, daily_s=0.3, backoff_first_s=0.1)
+    caplog.set_level(logging.INFO, logger="fitbit_sync")
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(daemon.run()))
+    thread.start()
+    try:
+        wait_for(lambda: daemon.failed_runs >= 1 or not thread.is_alive(), timeout=30)
+        wait_for(lambda: rows(db, "Steps_Intraday") > 0 or not thread.is_alive(), timeout=30)
+        assert thread.is_alive(), f"the daemon ended with {result} after a store failure"
+        assert daemon.runs - daemon.failed_runs >= 1
+    finally:
+        daemon.request_stop()
+        thread.join(timeout=30)
+        store.close()
+    assert result == [ExitCode.OK]
+    assert "database unavailable (test)" in caplog.text and "retrying in" in caplog.text

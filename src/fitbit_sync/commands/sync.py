@@ -13,7 +13,8 @@ import typer
 from rich.console import Console
 
 from fitbit_sync.commands.options import config_option, db_option, store_settings
-from fitbit_sync.sync.engine import RunReport
+from fitbit_sync.sources.google_health.transport import Stopped
+from fitbit_sync.sync.engine import INTERRUPTED_MESSAGE, Interrupted, RunReport
 from fitbit_sync.sync.runner import (
     SyncSession,
     check_range,
@@ -28,20 +29,26 @@ TYPES_HELP = "comma-separated data types or streams (e.g. heart-rate,steps:daily
 
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM behaves like Ctrl-C: stop cleanly, keep what is stored, exit 130."""
+    """SIGTERM behaves like Ctrl-C: stop cleanly, keep what is stored, exit 130 with the line that
+    says how to resume, also when it comes before the engine runs (e.g. while the user's zone is
+    fetched)."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
+    installed = False
     try:
         previous = signal.signal(signal.SIGTERM, handler)
+        installed = True
     except ValueError:  # not the main thread
-        yield
-        return
+        pass
     try:
         yield
+    except (KeyboardInterrupt, Stopped):
+        raise Interrupted(INTERRUPTED_MESSAGE) from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if installed:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def print_report(what: str, report: RunReport, calls: int, console: Console | None = None) -> None:

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fitbit_sync.emulator import api
 from fitbit_sync.emulator.config import EmulatorConfig
 from fitbit_sync.emulator.errors import deadline_exceeded, internal, rate_limited, unavailable, unknown_method
-from fitbit_sync.emulator.faults import abort_connection, send_broken
+from fitbit_sync.emulator.faults import DEFAULT_HUGE_BODY, abort_connection, send_broken, send_endless, send_huge
 from fitbit_sync.emulator.state import EmulatorState
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -167,6 +167,12 @@ class EmulatorMiddleware:
             elif rule.kind == "hang":
                 await hang(rule.duration, receive)
                 abort_connection(scope)
+            elif rule.kind == "endless_body":
+                status[0] = 200
+                await send_endless(rule.duration, receive, send)
+            elif rule.kind == "huge_body":
+                await send_huge(rule.size if rule.size is not None else DEFAULT_HUGE_BODY, self.app, scope,
+                                receive, watch)
             else:
                 await send_broken(rule.kind, self.app, scope, receive, watch)
         finally:

@@ -17,6 +17,10 @@ Kinds:
 - ``malformed``: 200 with a body that is not JSON (an HTML proxy page glued to half the JSON).
 - ``empty_page``: ``list``/``reconcile`` answer a page with no points but a ``nextPageToken``
   that continues where the request started (seen live); other methods are served normally.
+- ``endless_body``: 200 with a chunked JSON body that never ends: a 64 KiB chunk every ``seconds``
+  (default 0: as fast as the client reads) until the client disconnects.
+- ``huge_body``: the real answer padded with spaces (still valid JSON) to ``size`` bytes (default
+  256 MiB), with a ``Content-Length`` that says so; streamed, never held in memory.
 
 Connection aborts need the real server (``server.py`` hands the transport to the app); under
 ``httpx.ASGITransport`` they surface as ``ConnectionResetError`` raised into the client.
@@ -48,8 +52,12 @@ FAULT_KINDS = (
     "reset_mid_body",
     "malformed",
     "empty_page",
+    "endless_body",
+    "huge_body",
 )
 DEFAULT_SECONDS = {"latency": 0.2, "hang": 30.0}
+DEFAULT_HUGE_BODY = 256 * 1024 * 1024
+STREAM_CHUNK = 64 * 1024
 ABORT_EXTENSION = "fitbit_sync.emulator.abort"
 
 
@@ -60,7 +68,8 @@ class FaultRule:
     count: int | None = None
     after: int = 0
     path_prefix: str = "/v4/"
-    seconds: float | None = None  # latency / hang duration
+    seconds: float | None = None  # latency / hang duration; endless_body: pause between chunks
+    size: int | None = None  # huge_body: bytes of the body
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -71,6 +80,8 @@ class FaultRule:
             raise ValueError("fault count must not be negative")
         if self.after < 0:
             raise ValueError("fault 'after' must not be negative")
+        if self.size is not None and self.size < 0:
+            raise ValueError("fault size must not be negative")
 
     @property
     def duration(self) -> float:
@@ -78,7 +89,7 @@ class FaultRule:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FaultRule:
-        known = {"kind", "probability", "count", "after", "path_prefix", "seconds"}
+        known = {"kind", "probability", "count", "after", "path_prefix", "seconds", "size"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
@@ -229,3 +240,42 @@ async def send_broken(kind: str, app: ASGIApp, scope: Scope, receive: Receive, s
         await send({"type": "http.response.body", "body": half, "more_body": True})
         await asyncio.sleep(0.05)
         abort_connection(scope)
+
+
+async def send_endless(pause: float, receive: Receive, send: Send) -> None:
+    """A 200 whose chunked JSON body never ends, until the client disconnects."""
+    gone = asyncio.Event()
+
+    async def watch_disconnect() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        gone.set()
+
+    watcher = asyncio.ensure_future(watch_disconnect())
+    item = b'{"steps":{"count":"1"}},'
+    chunk = item * (STREAM_CHUNK // len(item))
+    try:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json")]})  # no length: chunked
+        await send({"type": "http.response.body", "body": b'{"dataPoints":[', "more_body": True})
+        while not gone.is_set():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await asyncio.sleep(pause)  # 0 still yields, so the disconnect is noticed
+    except (OSError, asyncio.CancelledError):
+        pass
+    finally:
+        watcher.cancel()
+
+
+async def send_huge(size: int, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """The real answer padded with spaces to ``size`` bytes, streamed in chunks."""
+    start, body = await run_captured(app, scope, receive)
+    total = max(size, len(body))
+    await send({**start, "headers": replace_length(list(start.get("headers", [])), total)})
+    await send({"type": "http.response.body", "body": body, "more_body": True})
+    left = total - len(body)
+    pad = b" " * STREAM_CHUNK
+    while left > 0:
+        piece = pad[: min(left, STREAM_CHUNK)]
+        left -= len(piece)
+        await send({"type": "http.response.body", "body": piece, "more_body": left > 0})

@@ -6,8 +6,9 @@ every group is due at once, and each sync starts from the stored coverage (the b
 daemon catches up after any downtime. Transient failures (API unreachable after retries, store
 unavailable, another process holding the lock) are logged and retried with growing backoff,
 never ending the daemon. A refused refresh token (or no token at all) logs one line and exits
-with its code (4, or 3), so a supervisor does not restart into a crash loop. SIGTERM and Ctrl-C
-stop it cleanly between pages.
+with its code (4, or 3), and so does an account the API refuses as a whole (not linked to Google
+Health, not a test user of the app: 9), so a supervisor does not restart into a crash loop. SIGTERM and Ctrl-C
+stop it within a fraction of a second, even in a retry wait or a hung request (exit 0).
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ from fitbit_sync.errors import (
 )
 from fitbit_sync.files import PrivateRotatingFileHandler, private_dir
 from fitbit_sync.redact import add_redaction
+from fitbit_sync.sources.google_health.errors import AccountError
 from fitbit_sync.sources.google_health.planner import axis_of, effective_streams
+from fitbit_sync.sources.google_health.transport import Stopped
 from fitbit_sync.sync.engine import Interrupted
 from fitbit_sync.sync.runner import SyncSession, log_secrets
 
@@ -114,10 +117,22 @@ class Daemon:
         self.backoff_first_s = backoff_first_s
         self.runs = 0
         self.failed_runs = 0
+        self._stop_requested = False
 
     def request_stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
+        """Stop the daemon (the SIGTERM handler); use this rather than setting ``stop`` directly."""
         log.info("stopping (signal %s)", signum) if signum else log.info("stopping")
+        self._stop_requested = True
         self.stop.set()
+
+    def _rearm(self) -> None:
+        """A fatal error inside a sync (a store failure) sets the shared stop event to end that
+        sync's other requests at once; unless a stop was asked for, the daemon goes on."""
+        if self._stop_requested or not self.stop.is_set():
+            return
+        self.stop.clear()
+        if self._stop_requested:  # SIGTERM arrived just now
+            self.stop.set()
 
     def run(self) -> int:
         """Loop until stopped; the process exit code."""
@@ -171,11 +186,11 @@ class Daemon:
             requests = self.session.plan_sync(streams)
             report = self.session.run(requests, f"daemon:{names}")
             report.raise_for_failures()
-        except Interrupted:
+        except (Interrupted, Stopped):  # Stopped: from a request outside the engine (the user's zone)
             log.info("daemon stopped during a sync; what was fetched is stored")
             self.stop.set()
             return ExitCode.OK
-        except ReauthRequiredError as exc:
+        except (ReauthRequiredError, AccountError) as exc:
             log.error("%s", exc)
             return exc.exit_code
         except AuthRequiredError as exc:
@@ -196,7 +211,8 @@ class Daemon:
                  report.seconds)
         return None
 
-    def _transient(self, due: list[Group], exc: FitbitSyncError) -> None:
+    def _transient(self, due: list[Group], exc: FitbitSyncError) -> int | None:
+        self._rearm()
         self.failed_runs += 1
         now = self.clock()
         for group in due:
@@ -209,5 +225,5 @@ class Daemon:
 
 
 def install_signal_handlers(daemon: Daemon) -> None:
-    """SIGTERM stops the daemon cleanly (between pages)."""
+    """SIGTERM stops the daemon cleanly within a fraction of a second (a request in flight is dropped)."""
     signal.signal(signal.SIGTERM, daemon.request_stop)

@@ -9,7 +9,8 @@ began, so a restart resumes with a request for only the older remainder.
 Ctrl-C stops scheduling, lets in-flight pages finish (or drops them) and raises ``Interrupted``
 (exit 130). Failures of one request (the API refused it, or kept failing after the client's
 retries) do not stop the others; they are reported at the end. Missing tokens, a refused
-refresh token and store failures stop everything at once.
+refresh token, an account the API refuses as a whole (not linked, not allowed) and store failures
+stop everything at once.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from fitbit_sync.errors import (
 )
 from fitbit_sync.records import Record
 from fitbit_sync.sources.google_health.converters import ConvertContext, axis_time, convert, page_items
+from fitbit_sync.sources.google_health.errors import AccountError
 from fitbit_sync.sources.google_health.planner import SOURCE, Request
+from fitbit_sync.sources.google_health.transport import Stopped
 from fitbit_sync.stores.base import Coverage, Store
 
 log = logging.getLogger(__name__)
@@ -51,8 +54,9 @@ class Interrupted(FitbitSyncError):
     exit_code = ExitCode.INTERRUPTED
 
 
-class _Stopped(BaseException):
-    """Raised inside a worker (from its sleep) to abandon a request when the run stops."""
+# Raised inside a worker (from the client's sleep or from a read of a request in flight) to
+# abandon the request when the run stops; callers outside a run turn it into ``Interrupted``.
+_Stopped = Stopped
 
 
 def interruptible_sleep(stop: threading.Event) -> Callable[[float], None]:
@@ -214,7 +218,7 @@ class Engine:
                 self.report.completed += 1
         except _Stopped:
             return
-        except (StoreError, AuthRequiredError) as exc:
+        except (StoreError, AuthRequiredError, AccountError) as exc:
             from fitbit_sync.sources.google_health.errors import MissingScopeError
 
             if isinstance(exc, MissingScopeError):

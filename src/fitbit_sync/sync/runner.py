@@ -127,7 +127,8 @@ class SyncSession:
             if self.client is None:
                 from fitbit_sync.sources.google_health.client import open_client
 
-                self.client = open_client(self.settings, sleep=interruptible_sleep(self.stop))
+                # a stop wakes the client from a retry wait and aborts a request in flight
+                self.client = open_client(self.settings, sleep=interruptible_sleep(self.stop), stop=self.stop)
             if self.store is None:
                 from fitbit_sync.stores.factory import open_store
 

@@ -6,6 +6,12 @@ backoff on 429/5xx/timeouts/resets/malformed JSON (``retry.RetryPolicy``). A 401
 refresh. Methods return one parsed page (``paired_devices`` all pages); paging with
 ``nextPageToken`` is the caller's loop, or ``iter_pages``. Thread-safe: share one client among
 worker threads.
+
+Bodies are streamed (``transport.read_capped``): an answer over ``max_response_mb``, one still
+arriving after ``request_deadline`` seconds, or a page with far more items than its ``pageSize``
+is malformed and retried like a truncated body, so no answer can make memory or time unbounded.
+With a ``stop`` event, a stop request abandons even a request that hangs within ``SLICE_S``
+(``Stopped``).
 """
 
 from __future__ import annotations
@@ -37,12 +43,15 @@ from fitbit_sync.sources.google_health.retry import (
     is_retryable_status,
     parse_retry_after,
 )
+from fitbit_sync.sources.google_health.transport import RequestGuard, make_abortable, read_capped
 
 log = logging.getLogger(__name__)
 
 _TYPE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _POINT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 PAIRED_DEVICES_PAGE = 100
+ITEMS_PER_PAGE_SIZE = 2  # a page with more than pageSize * this many items is malformed
+ERROR_BODY_CAP = 1024 * 1024  # of an error answer we read at most this much (the message is short)
 
 
 def _check_id(value: str, pattern: re.Pattern[str], what: str) -> str:
@@ -64,12 +73,16 @@ class HealthApiClient:
         clock: Callable[[], float] = time.monotonic,
         pacer: Pacer | None = None,
         policy: RetryPolicy | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         check_settings(settings)  # api.fitbit.com and friends: the one-line 410 message
         self._tokens = tokens
         self._sleep = sleep
         self.pacer = pacer or Pacer(settings.quota_per_minute, clock=clock, sleep=sleep)
         self.policy = policy or RetryPolicy(max_retries=settings.max_retries)
+        self.guard = RequestGuard(stop)
+        self._deadline_s = settings.request_deadline
+        self._body_cap = settings.max_response_mb * 1024 * 1024
         pool = settings.max_concurrency + 2
         self._http = httpx.Client(
             base_url=settings.api_base_url.rstrip("/") + "/v4/users/me/",
@@ -78,6 +91,7 @@ class HealthApiClient:
             limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool, keepalive_expiry=30.0),
             headers={"User-Agent": f"fitbit-sync/{__version__}", "Accept": "application/json"},
         )
+        make_abortable(self._http, self.guard)
         self._calls: Counter[str] = Counter()
         self._calls_lock = threading.Lock()
         self._on_close: list[Callable[[], None]] = []
@@ -91,18 +105,20 @@ class HealthApiClient:
         params: dict[str, str | int] = {"filter": filter, "pageSize": page_size}
         if page_token:
             params["pageToken"] = page_token
-        return self._json("GET", f"dataTypes/{type_id}/dataPoints", call=f"list:{type_id}", params=params)
+        return self._json("GET", f"dataTypes/{type_id}/dataPoints", call=f"list:{type_id}", params=params,
+                          items=("dataPoints", page_size))
 
     def roll_up(self, type_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """One page of ``dataPoints:rollUp`` (``body`` holds range, windowSize, pageSize, pageToken)."""
         _check_id(type_id, _TYPE_ID, "data type")
-        return self._json("POST", f"dataTypes/{type_id}/dataPoints:rollUp", call=f"rollUp:{type_id}", body=body)
+        return self._json("POST", f"dataTypes/{type_id}/dataPoints:rollUp", call=f"rollUp:{type_id}", body=body,
+                          items=_rollup_items(body))
 
     def daily_roll_up(self, type_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """One page of ``dataPoints:dailyRollUp`` (civil-day windows)."""
         _check_id(type_id, _TYPE_ID, "data type")
         return self._json("POST", f"dataTypes/{type_id}/dataPoints:dailyRollUp", call=f"dailyRollUp:{type_id}",
-                          body=body)
+                          body=body, items=_rollup_items(body))
 
     def paired_devices(self) -> list[dict[str, Any]]:
         """Every paired device (all pages)."""
@@ -113,7 +129,8 @@ class HealthApiClient:
             params: dict[str, str | int] = {"pageSize": PAIRED_DEVICES_PAGE}
             if token:
                 params["pageToken"] = token
-            page = self._json("GET", "pairedDevices", call="pairedDevices", params=params)
+            page = self._json("GET", "pairedDevices", call="pairedDevices", params=params,
+                              items=("pairedDevices", PAIRED_DEVICES_PAGE))
             devices.extend(d for d in page.get("pairedDevices") or () if isinstance(d, dict))
             token = page.get("nextPageToken") or None
             if not token or token in seen:  # a repeated token would loop forever
@@ -166,13 +183,26 @@ class HealthApiClient:
     # --- the request loop ---------------------------------------------------------------------
 
     def _json(self, method: str, path: str, *, call: str, params: dict[str, str | int] | None = None,
-              body: dict[str, Any] | None = None) -> dict[str, Any]:
-        result = self._send(method, path, call=call, params=params, body=body, parse=_json_object)
+              body: dict[str, Any] | None = None, items: tuple[str, int] | None = None) -> dict[str, Any]:
+        """A JSON object; with ``items`` = (key, pageSize), a page whose list under ``key`` is far
+        longer than ``pageSize`` is malformed (a server bug or a hostile answer, never data)."""
+
+        def parse(response: httpx.Response, content: bytes | bytearray) -> dict[str, Any]:
+            data = _json_object(content)
+            if items is not None:
+                key, page_size = items
+                found = data.get(key)
+                if isinstance(found, list) and len(found) > page_size * ITEMS_PER_PAGE_SIZE:
+                    raise MalformedResponse(f"a page of {len(found):,} {key} for pageSize {page_size}")
+            return data
+
+        result = self._send(method, path, call=call, params=params, body=body, parse=parse)
         assert isinstance(result, dict)
         return result
 
     def _send(self, method: str, path: str, *, call: str, params: dict[str, str | int] | None = None,
-              body: dict[str, Any] | None = None, parse: Callable[[httpx.Response], object]) -> object:
+              body: dict[str, Any] | None = None,
+              parse: Callable[[httpx.Response, bytes | bytearray], object]) -> object:
         content = orjson.dumps(body) if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else {}
         retry = 0
@@ -184,15 +214,29 @@ class HealthApiClient:
             self._count(call if first else "retry")
             first = False
             retry_after: float | None = None
+            status = 0
+            body_bytes = bytearray()
+            request = self._http.build_request(method, path, params=params, content=content,
+                                               headers={**headers, "Authorization": f"Bearer {token}"})
             try:
-                response = self._http.request(method, path, params=params, content=content,
-                                              headers={**headers, "Authorization": f"Bearer {token}"})
+                with self.guard.deadline(self._deadline_s):
+                    response = self._http.send(request, stream=True)
+                    try:
+                        status = response.status_code
+                        if response.is_success:
+                            body_bytes = read_capped(response, cap=self._body_cap, guard=self.guard)
+                        else:  # Google's error JSON is short: its head is enough, the rest is dropped
+                            body_bytes = read_capped(response, cap=ERROR_BODY_CAP, guard=self.guard,
+                                                     truncate=True)
+                    finally:
+                        response.close()
             except httpx.HTTPError as exc:
                 if not is_retryable_exception(exc):
                     raise SourceError(f"Google Health API {call}: {type(exc).__name__}") from None
                 problem = type(exc).__name__
+            except MalformedResponse as exc:
+                problem = f"HTTP {status} with {exc}"
             else:
-                status = response.status_code
                 if status == 401 and not refreshed:
                     refreshed = True  # one refresh per request, then it is a real refusal
                     log.info("%s: HTTP 401, refreshing the access token", call)
@@ -201,14 +245,14 @@ class HealthApiClient:
                     continue
                 if response.is_success:
                     try:
-                        return parse(response)
+                        return parse(response, body_bytes)
                     except MalformedResponse as exc:
                         problem = f"HTTP {status} with {exc}"
                 elif is_retryable_status(status):
                     problem = f"HTTP {status}"
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 else:
-                    raise error_for_response(status, response.content, call=call, secrets=(token,))
+                    raise error_for_response(status, bytes(body_bytes), call=call, secrets=(token,))
             if not self.policy.should_retry(retry):
                 raise SourceError(
                     f"Google Health API {call}: still failing after {retry + 1} attempts (last: {problem})"
@@ -236,9 +280,14 @@ class HealthApiClient:
         self.close()
 
 
-def _json_object(response: httpx.Response) -> dict[str, Any]:
+def _rollup_items(body: dict[str, Any]) -> tuple[str, int] | None:
+    size = body.get("pageSize")
+    return ("rollupDataPoints", size) if isinstance(size, int) and size > 0 else None
+
+
+def _json_object(content: bytes | bytearray) -> dict[str, Any]:
     try:
-        data = orjson.loads(response.content)
+        data = orjson.loads(content)  # refuses nesting deeper than 1024 levels by itself
     except orjson.JSONDecodeError:
         raise MalformedResponse("a body that is not valid JSON") from None
     if not isinstance(data, dict):
@@ -246,14 +295,14 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
     return data
 
 
-def _tcx_text(response: httpx.Response) -> str:
+def _tcx_text(response: httpx.Response, content: bytes | bytearray) -> str:
     if "json" in response.headers.get("Content-Type", ""):  # served without alt=media
-        tcx = _json_object(response).get("tcxData")
+        tcx = _json_object(content).get("tcxData")
         if not isinstance(tcx, str):
             raise MalformedResponse("a JSON body without tcxData")
         text = tcx
     else:
-        text = response.text
+        text = bytes(content).decode(response.encoding or "utf-8", errors="replace")
     stripped = text.strip()
     if not (stripped.startswith("<") and stripped.endswith(">")):
         raise MalformedResponse("a body that is not TCX XML")

@@ -3,7 +3,9 @@
 Google's error body is ``{"error": {"code", "message", "status", "details": [{"reason"}]}}``.
 401 after a refresh -> ``AuthRequiredError``; 403 for a missing scope -> ``MissingScopeError``
 naming the scope; 410 -> the legacy-Fitbit-API-gone line; other 4xx -> ``ApiRequestError`` with
-the status and reason for callers that handle a specific refusal.
+the status and reason for callers that handle a specific refusal; a refusal of the whole account
+or project (``ACCOUNT_NOT_LINKED``, ``USER_PROJECT_DENIED``, ``SERVICE_DISABLED``: every call
+would get it) -> ``AccountError`` (exit 9), which stops a run at once.
 """
 
 from __future__ import annotations
@@ -31,6 +33,24 @@ class ApiRequestError(SourceError):
         self.status = status
         self.google_status = google_status
         self.reason = reason
+
+
+class AccountError(ApiRequestError):
+    """Every call of this account would be refused the same way (not linked to Google Health, not a
+    test user of the OAuth app, API disabled in the project): stop at once, a person must act."""
+
+    exit_code = ExitCode.ACCOUNT_UNUSABLE
+
+
+# reason -> what the user must do; Google answers these for every call of the account or project
+ACCOUNT_REASONS = {
+    "ACCOUNT_NOT_LINKED": "this Google account has no Fitbit / Google Health profile: set it up in the Fitbit app "
+                          "(or sign in with the account that has one: run `fitbit-sync auth`), then run the "
+                          "command again",
+    "USER_PROJECT_DENIED": "this Google account may not use your OAuth app: add it as a test user of the app "
+                           "(see README: Google Health API credentials), then run the command again",
+    "SERVICE_DISABLED": "enable the Google Health API in your Google Cloud project, then run the command again",
+}
 
 
 class MissingScopeError(AuthRequiredError):
@@ -90,13 +110,9 @@ def error_for_response(status: int, content: bytes, *, call: str, secrets: tuple
             f"{where}: the token lacks the scope{named}: {RUN_AUTH} and allow every requested permission",
             scope=scope,
         )
-    hint = ""
-    if reason == "ACCOUNT_NOT_LINKED":
-        hint = " (this Google account has no Fitbit / Google Health profile: set it up in the Fitbit app)"
-    elif reason == "SERVICE_DISABLED":
-        hint = " (enable the Google Health API in your Google Cloud project)"
-    elif reason == "USER_PROJECT_DENIED":
-        hint = " (add your account as a test user of the OAuth app, see README: Google Health API credentials)"
     label = " ".join(p for p in (google_status, reason) if p)
-    text = f"{where}: HTTP {status}" + (f" {label}" if label else "") + (f": {message}" if message else "") + hint
+    text = f"{where}: HTTP {status}" + (f" {label}" if label else "") + (f": {message}" if message else "")
+    if reason in ACCOUNT_REASONS and 400 <= status < 500:
+        return AccountError(one_line(redact(f"{text}; {ACCOUNT_REASONS[reason]}", secrets)), status=status,
+                            google_status=google_status, reason=reason)
     return ApiRequestError(one_line(redact(text, secrets)), status=status, google_status=google_status, reason=reason)

@@ -1,0 +1,153 @@
+"""Requests that a stop or a deadline can cut short, and response bodies with a size cap.
+
+httpx's timeouts apply to each socket operation: a server that keeps sending bytes never trips
+them (an endless chunked body grew the process to 23.8 GB), and a hung read blocks for the whole
+read timeout even after the user asked to stop (the daemon took 32 s to stop). So:
+
+- ``make_abortable`` makes the sockets of an ``httpx.Client``'s transports (proxies from the
+  environment included) read in short slices; between slices ``RequestGuard.check`` raises
+  ``Stopped`` once the stop event is set and a read timeout once the deadline of the request in
+  flight on this thread has passed.
+- ``read_capped`` reads a streamed body, decoded, up to a byte cap (checked before any byte arrives
+  when ``Content-Length`` already says too much), and checks the stop and the deadline between
+  chunks, so neither memory nor time is unbounded whatever the server does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpcore
+import httpx
+
+from fitbit_sync.sources.google_health.retry import MalformedResponse
+
+SLICE_S = 0.25  # longest a blocking read waits before looking at the stop event and the deadline
+
+
+class Stopped(BaseException):
+    """The run is stopping: abandon the request (raised from a read or from the client's sleep).
+    A ``BaseException`` so that no ``except Exception`` on the way treats it as a failure."""
+
+
+class RequestGuard:
+    """The shared stop event and, per thread, the deadline of the request in flight."""
+
+    def __init__(self, stop: threading.Event | None = None) -> None:
+        self.stop = stop
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def deadline(self, seconds: float) -> Iterator[float]:
+        """While the block runs, reads on this thread give up ``seconds`` from now."""
+        deadline = time.monotonic() + seconds
+        self._local.deadline = deadline
+        try:
+            yield deadline
+        finally:
+            self._local.deadline = None
+
+    def current_deadline(self) -> float | None:
+        deadline: float | None = getattr(self._local, "deadline", None)
+        return deadline
+
+    def check(self) -> None:
+        """Raise ``Stopped`` after a stop request, ``httpcore.ReadTimeout`` past the deadline."""
+        if self.stop is not None and self.stop.is_set():
+            raise Stopped
+        deadline = self.current_deadline()
+        if deadline is not None and time.monotonic() >= deadline:
+            raise httpcore.ReadTimeout("the request took longer than its deadline")
+
+
+class _SlicedStream(httpcore.NetworkStream):
+    """A network stream whose reads wait at most ``SLICE_S`` at a time, checking the guard."""
+
+    def __init__(self, inner: httpcore.NetworkStream, guard: RequestGuard) -> None:
+        self._inner = inner
+        self._guard = guard
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        ends = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self._guard.check()
+            now = time.monotonic()
+            limits = [SLICE_S] + [t - now for t in (ends, self._guard.current_deadline()) if t is not None]
+            try:
+                # a timed-out recv consumed nothing (plain or TLS socket): reading again is safe
+                return self._inner.read(max_bytes, max(0.001, min(limits)))
+            except httpcore.ReadTimeout:
+                if ends is not None and time.monotonic() >= ends:
+                    raise
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._guard.check()
+        self._inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _SlicedStream(self._inner.start_tls(ssl_context, server_hostname, timeout), self._guard)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _SlicedBackend(httpcore.NetworkBackend):
+    def __init__(self, guard: RequestGuard) -> None:
+        self._inner = httpcore.SyncBackend()
+        self._guard = guard
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _SlicedStream(stream, self._guard)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> httpcore.NetworkStream:
+        return _SlicedStream(self._inner.connect_unix_socket(path, timeout, socket_options), self._guard)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def make_abortable(client: httpx.Client, guard: RequestGuard) -> None:
+    """Make every ``httpx.HTTPTransport`` of ``client`` (its own and those it mounted for proxies
+    from the environment) read through ``guard``. Call it before the first request; transports of
+    another kind (a test's ``MockTransport``) are left as they are."""
+    for transport in (client._transport, *client._mounts.values()):
+        if not isinstance(transport, httpx.HTTPTransport):
+            continue
+        pool = transport._pool
+        if not hasattr(pool, "_network_backend"):  # pragma: no cover - httpcore moved it: fail loudly in tests
+            raise RuntimeError("httpcore.ConnectionPool has no _network_backend; update make_abortable")
+        pool._network_backend = _SlicedBackend(guard)
+
+
+def read_capped(response: httpx.Response, *, cap: int, guard: RequestGuard, truncate: bool = False) -> bytearray:
+    """The decoded body of a streamed ``response``; ``MalformedResponse`` once it passes ``cap``
+    bytes (with ``truncate``: its first ``cap`` bytes instead), ``httpx.ReadTimeout`` past the
+    guard's deadline, ``Stopped`` on a stop request."""
+    declared = response.headers.get("Content-Length", "")
+    if not truncate and declared.isdigit() and int(declared) > cap:
+        raise MalformedResponse(f"a body of {int(declared):,} bytes, over the cap of {cap:,}")
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > cap:
+            if truncate:
+                del body[cap:]
+                break
+            raise MalformedResponse(f"a body over the cap of {cap:,} bytes")
+        try:
+            guard.check()
+        except httpcore.ReadTimeout as exc:
+            raise httpx.ReadTimeout(str(exc)) from None
+    return body
