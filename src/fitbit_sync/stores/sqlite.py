@@ -82,7 +82,7 @@ class _TableWriter:
             values.append(r.date)
         tags = r.tags
         fix_tag, name_of = self.text.tag, self.m.name
-        values.extend(fix_tag(tags.get(t, ""), name_of, t) for t in self.tags)
+        values.extend(fix_tag(tags.get(t) or "", name_of, t) for t in self.tags)
         fields = r.fields
         for name, type_ in self.field_specs:
             v = fields.get(name)
@@ -118,7 +118,7 @@ class _TableWriter:
             if len(fields) == 1:
                 value = fields.get(field_name)
                 if value.__class__ is fast_class:
-                    tag_value = r.tags.get(tag, "")
+                    tag_value = r.tags.get(tag) or ""
                     stored = same.get(tag_value)
                     if stored is None:
                         stored = fix_tag(tag_value, m.name, tag)
