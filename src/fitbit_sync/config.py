@@ -2,11 +2,15 @@
 
 ``load_settings()`` is the only entry point. Every problem becomes a one-line ``ConfigError``
 naming the setting, never a pydantic traceback, and secret values never appear in messages.
+Text settings are one line of printable text: a control character (a newline from ``$'...'`` or
+a file, NUL) is refused here, at start, rather than failing every write (pydantic already refuses
+an undecodable byte); ``device_name``, a tag on every point, is also held to the stores' length cap.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,9 +20,12 @@ from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource
 from pydantic_settings.exceptions import SettingsError
 
 from fitbit_sync.errors import ConfigError
+from fitbit_sync.stores.values import MAX_TEXT_CHARS
 
 ENV_PREFIX = "FITBIT_SYNC_"
 CONFIG_ENV = ENV_PREFIX + "CONFIG"
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 StoreKind = Literal["sqlite", "influxdb1", "influxdb2", "influxdb3", "postgres"]
 
@@ -65,7 +72,8 @@ class Settings(BaseSettings):
                                  description="PostgreSQL schema holding the tables")
 
     # --- what and how to fetch -----------------------------------------------------------------
-    device_name: str = Field("Fitbit", description="value of the Device tag on every measurement")
+    device_name: str = Field("Fitbit", max_length=MAX_TEXT_CHARS,
+                             description="value of the Device tag on every measurement")
     types: Annotated[list[str], NoDecode] = Field(default_factory=list, description="data types to sync; empty = all")
     heart_rate_resolution: Literal["raw", "1min"] = "raw"
     time_zone: str | None = Field(None, description="IANA zone for daily values; default: from the API")
@@ -81,6 +89,19 @@ class Settings(BaseSettings):
     daily_interval_minutes: int = Field(60, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_file: Path | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _one_line_of_text(cls, value: Any) -> Any:
+        for item in value if isinstance(value, list) else (value,):
+            text = item.get_secret_value() if isinstance(item, SecretStr) else item
+            if not isinstance(text, str):
+                continue
+            bad = _CONTROL.search(text)
+            if bad is not None:  # the value itself is never shown: it may be a secret
+                raise ValueError(f"contains a control character (U+{ord(bad.group()):04X}); a setting is one "
+                                 "line of printable text")
+        return value
 
     @field_validator("types", mode="before")
     @classmethod
@@ -160,7 +181,7 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
 def _first_problem(exc: ValidationError) -> str:
     err = exc.errors()[0]
     name = ".".join(str(p) for p in err.get("loc", ())) or "settings"
-    msg = err.get("msg", "invalid value")
+    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
     if err.get("type") == "extra_forbidden":
         return f"unknown setting {name!r} (env {ENV_PREFIX}{name.upper()})"
     return f"invalid setting {name} (env {ENV_PREFIX}{name.upper()}): {msg}"

@@ -7,6 +7,7 @@ the code.
 from __future__ import annotations
 
 from fitbit_sync.schema import MEASUREMENTS, RETIRED_FIELDS, Measurement
+from fitbit_sync.stores.values import BACKSLASH_SUBSTITUTE, MAX_TEXT_CHARS, REPLACEMENT, TRUNCATED
 
 _INTRO = """\
 # Measurement schema
@@ -35,6 +36,26 @@ the peer script does) and keyed by the local `date` in SQLite and PostgreSQL.
 Sources name the Google Health API data type (method) and member; `computed` means derived by
 fitbit-sync; the Takeout files are the archive importer's sources.
 """
+
+
+def _text_section() -> list[str]:
+    """How text (tag values, string fields such as a workout's name) is stored: ``stores.values``."""
+    return [
+        "## Text values", "",
+        "Tag values and string fields (a workout's `ActivityName` and `ActivityID`, the `Device` tag) are "
+        "stored verbatim (spaces around them, quotes, commas, `=`, backslashes, tabs), except what a store "
+        "cannot hold, which is changed per value, counted and logged, never a failed batch:", "",
+        f"- every store: NUL (U+0000) and lone surrogates become `{REPLACEMENT}` (U+FFFD); a value longer than "
+        f"{MAX_TEXT_CHARS} characters is cut to its first {MAX_TEXT_CHARS - len(TRUNCATED)} followed by "
+        f"`{TRUNCATED}` (keys stay within PostgreSQL's index-row limit; workout ids stay short enough to look up);",
+        "- InfluxDB, tags and string fields: CR and LF become `\u240d` (U+240D) and `\u2424` (U+2424): line "
+        "protocol has no escape for a line break;",
+        f"- InfluxDB tags only: a backslash before a space, comma, equals sign or at the end becomes "
+        f"`{BACKSLASH_SUBSTITUTE}` (U+{ord(BACKSLASH_SUBSTITUTE):04X}; InfluxDB cannot carry that backslash in a tag; "
+        "string fields keep it).", "",
+        "Settings are checked at start: a control character in any text setting (`device_name`, ...) is a "
+        f"one-line error, and `device_name` is at most {MAX_TEXT_CHARS} characters.", "",
+    ]
 
 
 def _measurement_section(m: Measurement) -> list[str]:
@@ -66,6 +87,7 @@ def render() -> str:
             f"| {len(m.fields)} | {'yes' if m.peer else ''} |"
         )
     lines.append("")
+    lines += _text_section()
     for m in MEASUREMENTS.values():
         lines += _measurement_section(m)
     lines += ["## Peer fields with no source any more", ""]

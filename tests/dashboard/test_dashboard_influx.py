@@ -118,3 +118,32 @@ def test_the_cli_report_reads_influxdb(twin_sources: tuple[InfluxSource, SQLiteS
     assert main(["dashboard", "--out", str(out), "--range", "7d"]) == 0
     html = out.read_text(encoding="utf-8")
     assert '"source":"influxdb1"' in html and '"label":"7d"' in html
+
+
+def test_tracks_of_workouts_whose_names_influxdb_changes_are_found(influx_server: InfluxServer,  # noqa: F811
+                                                                   tmp_path: Path) -> None:
+    """The page asks for a track by the workout's ActivityID field; GPS holds it as a tag, which
+    InfluxDB holds changed when it ends in a backslash (``stores.values``): still found."""
+    from fitbit_sync.records import Record, rfc3339_from_ms
+
+    settings = load_settings(store="influxdb1", influxdb_url=influx_server.url,
+                             influxdb_database=influx_server.new_database(), data_dir=tmp_path, time_zone="UTC")
+    start = 1_767_430_800_000
+    names = ['Hill "repeats", k=v \\', "Line1\nLine2\\", "Long " + "y" * 5000]
+    with open_store(settings) as store:
+        for n, name in enumerate(names):
+            at = start + n * 86_400_000
+            activity_id = f"{rfc3339_from_ms(at)}-{name}"
+            fields = {"duration": 600_000, "hasGps": True, "ActivityID": activity_id}
+            store.write([Record("Activity Records", at, fields, {"Device": "Charge 6", "ActivityName": name}),
+                         *(Record("GPS", at + i * 5000, {"lat": 52.5 + i / 10_000, "lon": 13.4},
+                                  {"Device": "Charge 6", "ActivityID": activity_id}) for i in range(50))])
+    source = open_source(settings)
+    try:
+        workouts = source.workouts(start - 1, start + 4 * 86_400_000, 10)
+        assert len(workouts) == 3
+        for workout in workouts:
+            track = source.gps_track(workout.activity_id, workout.start_ms, workout.start_ms + 3_600_000, 1000)
+            assert len(track.lat) == 50, workout.name
+    finally:
+        source.close()

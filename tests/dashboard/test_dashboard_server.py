@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,6 +11,10 @@ from dash_demo import TZ
 from dash_live import LiveServer
 
 from fitbit_sync.dashboards.html.influx_source import InfluxSource
+from fitbit_sync.dashboards.html.sqlite_source import SQLiteSource
+from fitbit_sync.records import Record, rfc3339_from_ms
+from fitbit_sync.stores.sqlite import SQLiteStore
+from fitbit_sync.stores.values import MAX_TEXT_CHARS
 
 
 def test_the_page_and_its_assets_are_served_gzipped(live_server: LiveServer) -> None:
@@ -99,3 +104,31 @@ def test_the_view_prebuilt_when_the_page_loads_is_the_one_asked_for(live_server:
         fresh = client.get("/api/data", params={"range": "30d", "tz": TZ}).json()
     assert prebuilt["range"] == fresh["range"] and prebuilt["range"]["tz"] == TZ
     assert prebuilt["panels"] == fresh["panels"] and prebuilt["stats"] == fresh["stats"]
+
+
+def odd_workout(name: str, start_ms: int) -> list[Record]:
+    """A workout with a GPS track, keyed as the converters key it (``<start>-<name>``)."""
+    activity_id = f"{rfc3339_from_ms(start_ms)}-{name}"
+    workout = Record("Activity Records", start_ms, {"duration": 600_000, "steps": 900, "hasGps": True,
+                                                    "ActivityID": activity_id},
+                     {"Device": "Charge 6", "ActivityName": name})
+    track = [Record("GPS", start_ms + i * 5000, {"lat": 52.5 + i / 10_000, "lon": 13.4, "speed_kph": 10.0},
+                    {"Device": "Charge 6", "ActivityID": activity_id}) for i in range(120)]
+    return [workout, *track]
+
+
+def test_the_track_of_a_workout_with_a_5000_character_name_is_reachable(tmp_path: Path) -> None:
+    start = 1_767_430_800_000  # 2026-01-03 09:00 UTC
+    with SQLiteStore(tmp_path / "long.db") as store:
+        store.write(odd_workout("Long run " + "x" * 5000, start))
+    source = SQLiteSource(tmp_path / "long.db")
+    with LiveServer(source, tz="UTC") as server, httpx.Client(base_url=server.url) as client:
+        view = client.get("/api/data", params={"start": start - 3_600_000, "end": start + 3_600_000, "tz": "UTC"})
+        [item] = view.json()["panels"]["workouts"]["items"]
+        assert item["name"].startswith("Long run xxx") and len(item["id"]) <= MAX_TEXT_CHARS
+        track = client.get("/api/gps", params={"id": item["id"], "start": item["start"], "end": item["end"]})
+        assert track.status_code == 200, track.text
+        assert track.json()["id"] == item["id"] and len(track.json()["lat"]) == 120
+        too_long = client.get("/api/gps", params={"id": "x" * (MAX_TEXT_CHARS + 1), "start": 1, "end": 2})
+        assert too_long.status_code == 400
+    source.close()

@@ -235,3 +235,26 @@ def test_malformed_points_are_skipped_and_counted(gen: Generator, caplog: pytest
                      if p["exercise"]["exerciseMetadata"].get("hasGps"))
     (activity,) = convert(STREAMS_BY_KEY["exercise"], [gps_point], bad_tcx)  # the workout is kept
     assert activity.measurement == "Activity Records" and bad_tcx.skipped["exercise:gps"] == 1
+
+
+def test_workout_names_are_kept_verbatim(gen: Generator) -> None:
+    """Spaces around a name, a trailing backslash, line breaks, NUL: the converters keep the name
+    as the API (or the archive) gives it; only the stores change what they cannot hold."""
+    from fitbit_sync.sources.takeout.parsers.common import ParseContext
+    from fitbit_sync.sources.takeout.parsers.json_exercise import exercise_record
+    from fitbit_sync.sources.takeout.timezones import LocalDays
+
+    point = next(p for day in gen.days() for p in gen.points("exercise", day))
+    for name in ("  Evening run  ", "trailing\\", "Line1\nLine2", "nul\x00byte", "x" * 5000):
+        odd = copy.deepcopy(point)
+        odd["exercise"]["displayName"] = name
+        (record,) = convert(STREAMS_BY_KEY["exercise"], [odd], context())
+        assert record.tags["ActivityName"] == name
+        assert record.fields["ActivityID"] == f"{odd['exercise']['interval']['startTime']}-{name}"
+        log = {"logId": 1, "activityName": name, "startTime": "03/01/25 07:30:00", "duration": 60_000}
+        archived = exercise_record(log, ParseContext(LocalDays(BERLIN), {"Device": "Charge 6"}))
+        assert archived.tags["ActivityName"] == name and archived.fields["ActivityID"].endswith(f"Z-{name}")
+    blank = copy.deepcopy(point)
+    blank["exercise"]["displayName"] = "   "
+    (record,) = convert(STREAMS_BY_KEY["exercise"], [blank], context())
+    assert record.tags["ActivityName"] == point["exercise"]["exerciseType"].replace("_", " ").title()

@@ -64,6 +64,7 @@ class InfluxStore:
             api.client, api.endpoint(), self.spool, use_gzip=use_gzip, max_points=batch_points, retry=retry,
             secrets=secrets,
         )
+        self.text_values = self.writer.text_values  # text values changed to be storable, counted
 
     def write(self, records: Iterable[Record], coverage: Sequence[Coverage] = ()) -> int:
         with self._write_lock:  # one write at a time: the spool's order is the write order

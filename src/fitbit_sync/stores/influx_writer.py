@@ -4,7 +4,9 @@ Records become line protocol (``line_protocol``), cut into bounded batches (poin
 gzip-compressed and POSTed to the version's write endpoint. Transient failures (connection
 refused or reset, timeouts, 429, 5xx) are retried with exponential backoff and jitter; a batch
 that still fails is never dropped: it goes to the on-disk ``Spool`` (fsynced) and is replayed,
-in order, before anything new is written. A 413 splits the batch in two. Permanent failures
+in order, before anything new is written. A 413 splits the batch in two. A value InfluxDB cannot
+hold (a line break, a trailing backslash in a tag) is changed per value and counted
+(``stores.values``), never a rejected batch. Permanent failures
 (bad credentials, unknown database, a rejected line) raise ``StoreError`` with one line.
 
 While batch *n* is in flight, batch *n+1* is being encoded and compressed (one sender thread,
@@ -97,6 +99,7 @@ class LineProtocolWriter:
         self.secrets = tuple(s for s in secrets if s)
         self.sleep = sleep
         self.encoder = Encoder()
+        self.text_values = self.encoder.values  # text values changed to be storable, counted
         self._down = False
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="influx-send")
         self.rejected = 0  # spooled batches the server refused for good (kept under rejected/)

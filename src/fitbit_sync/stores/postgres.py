@@ -12,6 +12,9 @@ exists yet in the chunk's key range (a backfill, the bulk of all data), the rows
 straight into the table; otherwise (or when that COPY meets a duplicate key) they are merged,
 COPYed into a temporary table and upserted with ``INSERT ... ON CONFLICT DO UPDATE``, where a
 field absent from the new row keeps its stored value. Messages never contain the DSN's password.
+Text (tags and string fields) is stored verbatim except what ``stores.values`` changes for every
+store (NUL, which ``text`` cannot hold, lone surrogates, over-long values, which would overflow a
+key's index row), counted in ``text_values.changed``: no value can fail a page.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from fitbit_sync.redact import redact
 from fitbit_sync.schema import MEASUREMENTS, Measurement
 from fitbit_sync.schema import measurement as schema_measurement
 from fitbit_sync.stores.base import Coverage, MeasurementStats
+from fitbit_sync.stores.values import TextValues
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +70,9 @@ def _datetime(time_ms: int) -> datetime:
 class _Table:
     """DDL, COPY column list and a row builder for one measurement."""
 
-    def __init__(self, schema: str, m: Measurement) -> None:
+    def __init__(self, schema: str, m: Measurement, text: TextValues) -> None:
         self.m = m
+        self.text = text
         self.name = ident(schema, m.name)
         self.by_date = m.key == "date"
         self.key_columns = (["date"] if self.by_date else ["time"]) + list(m.tags)
@@ -95,8 +100,9 @@ class _Table:
         m = self.m
         known = frozenset(m.field_types)
         tags = m.tags
-        coercers = [(f.name, _coercer(f.type, m.name, f.name)) for f in m.fields]
+        coercers = [(f.name, _coercer(f.type, m.name, f.name, self.text)) for f in m.fields]
         by_date = self.by_date
+        same, fix_tag = self.text.same_tag, self.text.tag
 
         def general(r: Record) -> tuple[Any, ...]:
             fields = r.fields
@@ -113,7 +119,7 @@ class _Table:
                     raise StoreError(f"daily record for {m.name!r} has an invalid date {r.date!r}") from None
             else:
                 head = (_datetime(r.time_ms),)
-            tag_values = tuple(r.tags.get(t) or "" for t in tags)
+            tag_values = tuple(fix_tag(r.tags.get(t) or "", m.name, t) for t in tags)
             return (*head, *tag_values, *(conv(fields.get(name)) for name, conv in coercers))
 
         if by_date or len(tags) != 1 or len(m.fields) != 1 or m.fields[0].type not in ("int", "float"):
@@ -128,7 +134,11 @@ class _Table:
             if len(fields) == 1:
                 value = fields.get(field_name)
                 if value.__class__ is fast_class and value - value == 0 and MIN_MS < r.time_ms < MAX_MS:
-                    return (fromtimestamp(r.time_ms / 1000, UTC), r.tags.get(tag) or "", value)
+                    tag_value = r.tags.get(tag) or ""
+                    stored = same.get(tag_value)
+                    if stored is None:
+                        stored = fix_tag(tag_value, m.name, tag)
+                    return (fromtimestamp(r.time_ms / 1000, UTC), stored, value)
             return general(r)
 
         return fast
@@ -143,19 +153,22 @@ class _Table:
         field_name, tag = m.fields[0].name, m.tags[0]
         is_float = m.fields[0].type == "float"
         fast_class = float if is_float else int
-        coerce = _coercer(m.fields[0].type, m.name, field_name)
+        coerce = _coercer(m.fields[0].type, m.name, field_name, self.text)
         general = self.row
+        fix_tag = self.text.tag
         # per tag value: (pack of a row with a value, pack of a row with NULL, len, UTF-8 bytes)
         packers: dict[Any, tuple[Callable[..., bytes], Callable[..., bytes], int, bytes]] = {}
 
         def packers_for(tag_value: Any) -> tuple[Callable[..., bytes], Callable[..., bytes], int, bytes]:
             found = packers.get(tag_value)
             if found is None:
-                data = str(tag_value or "").encode()
+                raw = str(tag_value or "")
+                stored = fix_tag(raw, m.name, tag)
+                data = stored.encode()
                 head = f">hiqi{len(data)}s"
                 found = (struct.Struct(head + ("id" if is_float else "iq")).pack, struct.Struct(head + "i").pack,
                          len(data), data)
-                if len(packers) < 1000:
+                if stored == raw and len(packers) < 1000:  # a changed value is counted on every row
                     packers[tag_value] = found
             return found
 
@@ -176,7 +189,7 @@ class _Table:
         return encode
 
 
-def _coercer(type_: str, measurement: str, field: str) -> Callable[[Any], Any]:
+def _coercer(type_: str, measurement: str, field: str, text: TextValues) -> Callable[[Any], Any]:
     def coerce(value: Any) -> Any:
         if value is None:
             return None
@@ -188,7 +201,7 @@ def _coercer(type_: str, measurement: str, field: str) -> Callable[[Any], Any]:
                 return number if number == number and number not in (float("inf"), float("-inf")) else None
             if type_ == "bool":
                 return value if isinstance(value, bool) else str(value).strip().lower() in ("true", "t", "1", "yes")
-            return str(value)
+            return text.field(str(value), measurement, field)
         except (TypeError, ValueError, OverflowError):
             raise StoreError(f"record for {measurement!r}: field {field!r} is not a valid {type_}") from None
 
@@ -204,7 +217,8 @@ class PostgresStore:
         self._conn = conn
         self.schema = schema
         self.where = where
-        self._tables = {name: _Table(schema, m) for name, m in MEASUREMENTS.items()}
+        self.text_values = TextValues(label="PostgreSQL")  # text values changed to be storable, counted
+        self._tables = {name: _Table(schema, m, self.text_values) for name, m in MEASUREMENTS.items()}
         self._staged: set[str] = set()
         self.timescale = False
         # one connection: calls from several threads (the engine's workers, the daemon) must not
@@ -271,13 +285,14 @@ class PostgresStore:
 
     def _write_chunk(self, table: _Table, chunk: list[Record]) -> None:
         if not self._has_rows_in_range(table, chunk):
+            counts = self.text_values.snapshot()
             try:
                 with self._conn.transaction():  # a savepoint: a duplicate key rolls back only this
                     if not self._copy_binary(table, chunk):
                         self._copy(table.name, table, map(table.row, chunk))
                 return
             except UniqueViolation:
-                pass
+                self.text_values.restore(counts)  # the rows are encoded (and counted) again below
         self._upsert(table, _merge_duplicates(table, [table.row(r) for r in chunk]))
 
     def _has_rows_in_range(self, table: _Table, chunk: list[Record]) -> bool:

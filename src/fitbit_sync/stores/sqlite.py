@@ -3,7 +3,9 @@
 Each measurement of ``fitbit_sync.schema`` is a ``WITHOUT ROWID`` table keyed by its time (or
 local date, for daily measurements) and tags, so re-runs upsert instead of duplicating. A second
 write of the same key merges: fields absent from the new record keep their stored value. Data
-and coverage are committed in one transaction.
+and coverage are committed in one transaction. Text (tags and string fields) is stored verbatim
+except what ``stores.values`` changes for every store (NUL, lone surrogates, over-long values),
+counted in ``text_values.changed``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from fitbit_sync.records import Record, chunks_by_measurement
 from fitbit_sync.schema import MEASUREMENTS, Measurement
 from fitbit_sync.stores import state as state_tables
 from fitbit_sync.stores.base import Coverage, MeasurementStats
+from fitbit_sync.stores.values import TextValues
 
 _SQL_TYPES = {"int": "INTEGER", "float": "REAL", "str": "TEXT", "bool": "INTEGER"}
 CHUNK_ROWS = 50_000
@@ -50,8 +53,9 @@ def table_ddl(m: Measurement) -> str:
 class _TableWriter:
     """Prepared upsert for one measurement and a row builder matching it."""
 
-    def __init__(self, m: Measurement) -> None:
+    def __init__(self, m: Measurement, text: TextValues) -> None:
         self.m = m
+        self.text = text
         key_cols = (["date"] if m.key == "date" else ["time"]) + [quote(t) for t in m.tags]
         cols = ["time"] + (["date"] if m.key == "date" else []) + [quote(t) for t in m.tags]
         cols += [quote(f.name) for f in m.fields]
@@ -78,7 +82,8 @@ class _TableWriter:
                 raise StoreError(f"daily record for {self.m.name!r} has no date")
             values.append(r.date)
         tags = r.tags
-        values.extend(tags.get(t, "") for t in self.tags)
+        fix_tag, name_of = self.text.tag, self.m.name
+        values.extend(fix_tag(tags.get(t) or "", name_of, t) for t in self.tags)
         fields = r.fields
         for name, type_ in self.field_specs:
             v = fields.get(name)
@@ -92,7 +97,7 @@ class _TableWriter:
                 elif type_ == "bool":
                     values.append(1 if v else 0)
                 else:
-                    values.append(str(v))
+                    values.append(self.text.field(str(v), name_of, name))
             except (TypeError, ValueError, OverflowError):
                 raise StoreError(f"record for {self.m.name!r}: field {name!r} is not a valid {type_}") from None
         return tuple(values)
@@ -107,13 +112,18 @@ class _TableWriter:
         general = self.row
         field_name, tag = m.fields[0].name, m.tags[0]
         fast_class = float if m.fields[0].type == "float" else int
+        same, fix_tag = self.text.same_tag, self.text.tag
 
         def fast(r: Record) -> tuple[object, ...]:
             fields = r.fields
             if len(fields) == 1:
                 value = fields.get(field_name)
                 if value.__class__ is fast_class:
-                    return (r.time_ms, r.tags.get(tag, ""), value)
+                    tag_value = r.tags.get(tag) or ""
+                    stored = same.get(tag_value)
+                    if stored is None:
+                        stored = fix_tag(tag_value, m.name, tag)
+                    return (r.time_ms, stored, value)
             return general(r)
 
         return fast
@@ -135,7 +145,8 @@ class SQLiteStore:
             self._create_tables()
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open SQLite database {self.path}: {_reason(exc)}") from None
-        self._writers = {name: _TableWriter(m) for name, m in MEASUREMENTS.items()}
+        self.text_values = TextValues(label="SQLite")  # text values changed, counted
+        self._writers = {name: _TableWriter(m, self.text_values) for name, m in MEASUREMENTS.items()}
 
     def _create_tables(self) -> None:
         self._conn.execute("BEGIN IMMEDIATE")

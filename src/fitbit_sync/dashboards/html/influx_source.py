@@ -32,6 +32,7 @@ from fitbit_sync.dashboards.html.source import (
 from fitbit_sync.errors import StoreError
 from fitbit_sync.redact import redact
 from fitbit_sync.schema import MEASUREMENTS, measurement
+from fitbit_sync.stores.values import influx_tag_text
 
 _AGG = {"mean": "mean", "min": "min", "max": "max", "sum": "sum", "last": "last"}
 
@@ -265,9 +266,12 @@ class InfluxSource:
         ]
 
     def gps_track(self, activity_id: str, start_ms: int, end_ms: int, max_points: int) -> GpsTrack:
+        # the id is the workout's ActivityID field; GPS holds it as a tag, which InfluxDB may hold
+        # changed (a backslash it cannot carry, see stores.values)
+        tag = influx_tag_text(activity_id)[0]
         rows = self.query(
             'SELECT "lat", "lon", "altitude", "heart_rate", "speed_kph" FROM "GPS" '
-            f'WHERE "ActivityID" = {literal(activity_id)} AND {self._range(start_ms, end_ms)}'
+            f'WHERE "ActivityID" = {literal(tag)} AND {self._range(start_ms, end_ms)}'
         )
         rows = sorted((r for r in rows if r.get("lat") is not None and r.get("lon") is not None),
                       key=lambda r: r["time"])

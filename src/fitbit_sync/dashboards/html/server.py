@@ -29,8 +29,9 @@ from starlette.staticfiles import StaticFiles
 from fitbit_sync.dashboards.html import page, payload, ranges
 from fitbit_sync.dashboards.html.source import DashboardSource
 from fitbit_sync.errors import FitbitSyncError, StoreError
+from fitbit_sync.stores.values import MAX_TEXT_CHARS
 
-MAX_ID = 200
+MAX_ID = MAX_TEXT_CHARS  # every store cuts longer text (an ActivityID too) to this length
 
 
 class JSONBody(Response):

@@ -698,8 +698,11 @@ def _exercise(item: Item, ctx: ConvertContext) -> Iterable[Record]:
     metrics = body.get("metricsSummary") or {}
     meta = body.get("exerciseMetadata") or {}
     has_gps = bool(meta.get("hasGps", False))
-    name = str(body.get("displayName") or str(body.get("exerciseType") or "Exercise").replace("_", " ").title())
-    name = name.strip() or "Exercise"
+    # verbatim (the stores change only what they cannot hold, see stores.values); a missing or
+    # blank name falls back to the exercise type
+    name = str(body.get("displayName") or "")
+    if not name.strip():
+        name = str(body.get("exerciseType") or "Exercise").replace("_", " ").title()
     activity_id = f"{rfc3339_from_ms(start)}-{name}"  # as the Takeout importer and the peer script
     distance_mm = metrics.get("distanceMillimeters", metrics.get("distanceMillimiters"))
     fields: dict[str, Any] = {

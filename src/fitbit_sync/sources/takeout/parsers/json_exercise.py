@@ -27,7 +27,7 @@ def exercise_record(log: dict[str, Any], ctx: ParseContext) -> Record:
     name = log.get("activityName")
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"exercise {log.get('logId')}: no activityName")
-    name = name.strip()
+    # kept verbatim (the stores change only what they cannot hold, see stores.values)
     unit = str(log.get("distanceUnit") or "").lower()
     miles = unit.startswith("mile") if unit else bool(ctx.extra.get(_IMPERIAL))
     fields: dict[str, Any] = {"ActivityID": f"{rfc3339_from_ms(start)}-{name}"}
