@@ -379,3 +379,13 @@ def test_proxies_from_the_environment_still_apply_and_read_abortably(monkeypatch
     transports = [client._http._transport, *client._http._mounts.values()]
     assert len(transports) >= 2  # the environment's proxy is mounted, as for any httpx.Client
     assert all(isinstance(t._pool._network_backend, _SlicedBackend) for t in transports)  # type: ignore[attr-defined]
+
+
+def test_an_escaped_lone_surrogate_is_read_not_refused() -> None:
+    from fitbit_sync.sources.google_health.client import _json_object
+
+    # orjson refuses it; JSON allows it: the page must be read (the stores replace the character)
+    body = b'{"dataPoints": [{"exercise": {"displayName": "run \\ud800 x"}}]}'
+    assert _json_object(body)["dataPoints"][0]["exercise"]["displayName"] == "run \ud800 x"
+    with pytest.raises(Exception, match="not valid JSON"):
+        _json_object(b'{"a": [' * 5000)

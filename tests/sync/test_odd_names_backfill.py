@@ -54,12 +54,17 @@ def served_workouts(emu: Any) -> list[tuple[int, str, bool]]:
     return out
 
 
+LAST_OUT: list[str] = []
+
+
 def backfill(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], capsys: pytest.CaptureFixture[str]
              ) -> tuple[int, str]:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     code = main(["backfill", "--start", str(FIRST), "--end", str(LAST), "--types", "exercise"])
-    return code, capsys.readouterr().err
+    captured = capsys.readouterr()
+    LAST_OUT[:] = [captured.out]
+    return code, captured.err
 
 
 Transform = Callable[[str], tuple[str, Reasons]]
@@ -106,6 +111,9 @@ def test_odd_workout_names_backfill_into_influxdb(odd_emulator: Any, influx_serv
     assert code == 0, err
     rows, gps = stored()
     check_stored(workouts, rows, gps, influx_tag_text, influx_field_text)
+    # the run says how many values it changed, and why, on one line
+    changed = [line for line in LAST_OUT[0].splitlines() if "text values changed to fit the store" in line]
+    assert len(changed) == 1 and "line break replaced" in changed[0], LAST_OUT[0]
     code, err = backfill(monkeypatch, env, capsys)  # a rerun (all covered) duplicates nothing
     assert code == 0, err
     assert sorted(stored()[0]) == sorted(rows) and stored()[1] == gps

@@ -64,6 +64,10 @@ def print_report(what: str, report: RunReport, calls: int, console: Console | No
     if skipped:
         detail = ", ".join(f"{k} {v}" for k, v in sorted(report.skipped.items()))
         console.print(f"skipped {skipped:,} malformed data points ({detail})")
+    changed = sum(report.changed.values())
+    if changed:
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(report.changed.items()))
+        console.print(f"stored {changed:,} text values changed to fit the store ({detail})")
     for key, message in sorted(report.missing_scopes.items()):
         console.print(f"not synced: {key}: {message}")
 

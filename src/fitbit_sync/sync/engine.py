@@ -106,6 +106,7 @@ class RunReport:
     records: int = 0
     seconds: float = 0.0
     skipped: Counter[str] = field(default_factory=Counter)
+    changed: Counter[str] = field(default_factory=Counter)  # text values a store had to change
     failures: list[tuple[Request, FitbitSyncError]] = field(default_factory=list)
     missing_scopes: dict[str, str] = field(default_factory=dict)  # stream key -> message
     interrupted: bool = False
@@ -158,6 +159,8 @@ class Engine:
         ``Interrupted`` on Ctrl-C, and fatal errors (auth, store) as they are."""
         self.report = RunReport(planned=len(requests))
         started = time.monotonic()
+        text_values = getattr(self.store, "text_values", None)  # stores/values.TextValues
+        changed_before = text_values.snapshot() if text_values is not None else Counter()
         # A page is ~10,000 points = ~200,000 short-lived, cycle-free objects (JSON, records); the
         # cyclic collector would rescan them (and every other live object) many times per page,
         # which tripled the run time. Reference counting frees them; collect once at the end.
@@ -189,6 +192,8 @@ class Engine:
                 self.report.interrupted = True
             self.report.seconds = time.monotonic() - started
             self.report.skipped = Counter(self.ctx.skipped)
+            if text_values is not None:
+                self.report.changed = text_values.snapshot() - changed_before
             if self.progress:
                 self.progress.stop()
             if gc_was_enabled:

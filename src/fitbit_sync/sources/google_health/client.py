@@ -16,6 +16,7 @@ With a ``stop`` event, a stop request abandons even a request that hangs within 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -289,10 +290,20 @@ def _json_object(content: bytes | bytearray) -> dict[str, Any]:
     try:
         data = orjson.loads(content)  # refuses nesting deeper than 1024 levels by itself
     except orjson.JSONDecodeError:
-        raise MalformedResponse("a body that is not valid JSON") from None
+        data = _lenient_json(content)
     if not isinstance(data, dict):
         raise MalformedResponse("a JSON body that is not an object")
     return data
+
+
+def _lenient_json(content: bytes | bytearray) -> Any:
+    """The standard library's reading of a body orjson refused: JSON allows an escaped lone
+    surrogate (``"\\ud800"``, a name cut mid-character upstream) and orjson does not. Refusing the
+    page would fail it on every run; the stores replace such characters (``stores/values.py``)."""
+    try:
+        return json.loads(bytes(content).decode("utf-8"))
+    except (ValueError, RecursionError):
+        raise MalformedResponse("a body that is not valid JSON") from None
 
 
 def _tcx_text(response: httpx.Response, content: bytes | bytearray) -> str:
