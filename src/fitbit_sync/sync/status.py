@@ -17,10 +17,9 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from fitbit_sync.catalog import STREAMS, Stream
+from fitbit_sync.catalog import SOURCE, STREAMS, VARIANTS, Stream
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import FitbitSyncError
-from fitbit_sync.sources.google_health.planner import HEART_RATE_ROLLUP, SOURCE
 from fitbit_sync.stores.base import Store
 from fitbit_sync.sync.runner import STATE_LAST_RUN, STATE_ZONE
 
@@ -52,9 +51,9 @@ def collect(settings: Settings, store: Store, *, now: float | None = None) -> St
     for c in coverage:
         last_sync[c.stream] = max(last_sync.get(c.stream, 0), c.fetched_at_ms)
     report = StatusReport(store=store.name, quota_per_minute=settings.quota_per_minute)
-    streams: list[Stream] = [*STREAMS, HEART_RATE_ROLLUP]
+    streams: list[Stream] = [*STREAMS, *VARIANTS]
     for stream in sorted(streams, key=lambda s: (s.priority, s.key)):
-        if stream is HEART_RATE_ROLLUP and stream.key not in last_sync:
+        if stream in VARIANTS and stream.key not in last_sync:  # a variant shows once it was read
             continue
         present = [stats[m] for m in stream.measurements if m in stats]
         rows = sum(s.rows for s in present)

@@ -27,42 +27,33 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from fitbit_sync.catalog import SCOPE_HEALTH, Stream
+from fitbit_sync.catalog import ALL_STREAMS_BY_KEY, DAY_MS, VARIANTS, Axis, Stream
+
+# Re-exported for callers of the planner: the coverage source and the settle windows (each stream
+# declares its own in the catalogue).
+from fitbit_sync.catalog import SETTLE_DAILY_MS as SETTLE_DAILY_MS
+from fitbit_sync.catalog import SETTLE_INTRADAY_MS as SETTLE_INTRADAY_MS
+from fitbit_sync.catalog import SOURCE as SOURCE
 from fitbit_sync.records import rfc3339_from_ms
 from fitbit_sync.stores.base import Coverage, subtract_intervals
 
-SOURCE = "google-health"
 SECOND_MS = 1000
 MINUTE_MS = 60 * SECOND_MS
-DAY_MS = 86_400_000
 EPOCH = date(1970, 1, 1)
 
-#: Coverage newer than ``fetched_at - settle`` is refetched: intraday data arrives after the
-#: device syncs; daily values and sleep are recomputed by Google for a few days.
-SETTLE_INTRADAY_MS = 2 * DAY_MS
-SETTLE_DAILY_MS = 3 * DAY_MS
-SLEEP_DERIVED_TYPES = frozenset({"sleep", "respiratory-rate-sleep-summary"})
-
-Axis = Literal["physical", "civil", "date"]
-
-#: heart-rate as 1-minute averages instead of raw samples (``heart_rate_resolution = "1min"``).
-HEART_RATE_ROLLUP = Stream(
-    "heart-rate", "rollUp", "rollup", SCOPE_HEALTH, ("HeartRate_Intraday",), window="60s", priority=60
-)
+#: heart-rate as 1-minute averages (``heart_rate_resolution = "1min"``): the catalogue's one variant.
+(HEART_RATE_ROLLUP,) = VARIANTS
 
 
 # --- axes and conversions --------------------------------------------------------------------------
 
 
 def axis_of(stream: Stream) -> Axis:
-    """The time axis of ``stream``'s filter and coverage."""
-    if stream.method == "dailyRollUp" or stream.kind == "daily":
-        return "date"
-    field = stream.filter_field or ""
-    return "civil" if ".civil_" in field else "physical"
+    """The time axis of ``stream``'s filter and coverage (declared in the catalogue)."""
+    return stream.axis
 
 
 def date_ms(day: date) -> int:
@@ -105,9 +96,7 @@ def now_on_axis(axis: Axis, now_ms: int, zone: ZoneInfo) -> int:
 
 
 def settle_ms(stream: Stream) -> int:
-    if axis_of(stream) == "date" or stream.type_id in SLEEP_DERIVED_TYPES:
-        return SETTLE_DAILY_MS
-    return SETTLE_INTRADAY_MS
+    return stream.settle_ms
 
 
 def settled_until(stream: Stream, fetched_at_ms: int, zone: ZoneInfo) -> int:
@@ -207,13 +196,6 @@ class Request:
         return f"{self.stream.key} [{lo}, {hi})"
 
 
-#: Typical points per day of the dense ``list`` streams (real devices and the emulator are close);
-#: used to split very long list gaps into parallel parts and for progress estimates only.
-POINTS_PER_DAY: dict[str, float] = {
-    "heart-rate": 17_280, "steps": 1440, "distance": 1440, "active-energy-burned": 1440, "altitude": 1440,
-    "oxygen-saturation": 480, "heart-rate-variability": 100, "sleep": 1.2, "exercise": 1, "weight": 1,
-    "body-fat": 1, "respiratory-rate-sleep-summary": 1.2,
-}
 #: A list gap is split into parallel parts only when each part still has this many pages: every
 #: extra part costs at most one partly filled page.
 MIN_PAGES_PER_PART = 40
@@ -222,7 +204,7 @@ MIN_PAGES_PER_PART = 40
 def expected_pages(stream: Stream, start_ms: int, end_ms: int) -> float:
     """A guess of the pages a ``list`` request needs (for splitting and progress, not minimality)."""
     days = max(0.0, (end_ms - start_ms) / DAY_MS)
-    return days * POINTS_PER_DAY.get(stream.type_id, 1.0) / stream.page_size
+    return days * stream.points_per_day / stream.page_size
 
 
 def split_gap(stream: Stream, start_ms: int, end_ms: int, parallel: int = 1) -> list[Request]:
@@ -257,8 +239,8 @@ def effective_streams(streams: Sequence[Stream], heart_rate_resolution: str = "r
     """``streams``, with raw heart-rate swapped for 1-minute rollups when asked, in priority order."""
     chosen: dict[str, Stream] = {}
     for stream in streams:
-        if heart_rate_resolution == "1min" and stream.type_id == "heart-rate" and stream.method == "list":
-            stream = HEART_RATE_ROLLUP
+        if heart_rate_resolution == "1min" and stream.minute_variant:
+            stream = ALL_STREAMS_BY_KEY[stream.minute_variant]
         chosen[stream.key] = stream
     return sorted(chosen.values(), key=lambda s: s.priority)
 

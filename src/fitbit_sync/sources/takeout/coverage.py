@@ -1,8 +1,9 @@
 """Which Google Health API streams an import makes unnecessary to fetch, and for which days.
 
 After an import, ``Coverage(source="google-health", stream, start, end)`` is recorded for a stream
-only where the archive held the *same quantity at the same resolution* for whole local days (see
-the mapping in docs/takeout.md), so the sync planner skips those days instead of refetching years.
+only where the archive held the *same quantity at the same resolution* for whole local days (the
+mapping in docs/takeout.md, declared per stream in the catalogue as its ``archive_rule``), so the
+sync planner skips those days instead of refetching years.
 Conservative on purpose: per-source CSV intraday rows (one source kept, the API may hold more),
 altitude (unit unconfirmed), exercise (the archive has no GPS) and HR zones (Fitbit's zones are
 not Google's) record nothing; the last day of each measurement and days not yet over are never
@@ -13,49 +14,22 @@ civil-date ms (UTC midnight of the date) for daily ones.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Literal
 
-from fitbit_sync.catalog import STREAMS_BY_KEY
+from fitbit_sync.catalog import ALL_STREAMS_BY_KEY, ARCHIVE_SLEEP_END, SOURCE, Axis, Requirement
 from fitbit_sync.sources.takeout.timezones import DAY_MS, LocalDays
 from fitbit_sync.stores.base import Coverage
 
-SOURCE = "google-health"
-SLEEP_END = "_sleep_end"  # presence of a sleep log on its local wake-up day
+SLEEP_END = ARCHIVE_SLEEP_END  # presence of a sleep log on its local wake-up day
 
-Requirement = tuple[str, tuple[str, ...]]  # (measurement, fields that must all be present)
-
+#: stream key -> what the archive must hold per local day (each stream's ``archive_rule``).
 RULES: dict[str, tuple[Requirement, ...]] = {
-    "heart-rate": (("HeartRate_Intraday", ()),),
-    "heart-rate:rollup": (("HeartRate_Intraday", ()),),  # the planner's 1-minute variant: raw is finer
-    "steps": (("Steps_Intraday", ()),),
-    "steps:daily": (("Total Steps", ("value",)),),
-    "distance": (("Distance_Intraday", ()),),
-    "distance:daily": (("distance", ("value",)),),
-    "total-calories:daily": (("calories", ("value",)),),
-    "daily-resting-heart-rate": (("RestingHR", ("value",)),),
-    "active-minutes:daily": (("Activity Minutes", ("minutesLightlyActive", "minutesFairlyActive",
-                                                   "minutesVeryActive")),),
-    "sedentary-period:daily": (("Activity Minutes", ("minutesSedentary",)),),
-    "daily-heart-rate-variability": (("HRV", ("dailyRmssd", "deepRmssd")),
-                                     ("HRV Details", ("entropy", "nonRemHR"))),
-    "daily-oxygen-saturation": (("SPO2", ("avg", "lowerBound", "upperBound", "stddev")),),
-    "daily-respiratory-rate": (("BreathingRate", ("value",)),),
-    "daily-sleep-temperature-derivations": (("Skin Temperature", ("nightly", "baseline", "stddev30d")),
-                                            ("Skin Temperature Variation", ("RelativeValue",))),
-    "sleep": ((SLEEP_END, ()),),
+    s.key: s.archive_rule for s in ALL_STREAMS_BY_KEY.values() if s.archive_rule
 }
-
-Axis = Literal["physical", "civil", "date"]
 
 
 def axis_of(stream_key: str) -> Axis:
-    """The planner's time axis of a stream (mirrors ``google_health.planner.axis_of``)."""
-    stream = STREAMS_BY_KEY.get(stream_key)
-    if stream is None:
-        return "physical"
-    if stream.method == "dailyRollUp" or stream.kind == "daily":
-        return "date"
-    return "civil" if ".civil_" in (stream.filter_field or "") else "physical"
+    """The time axis of a stream, as the catalogue declares it."""
+    return ALL_STREAMS_BY_KEY[stream_key].axis
 
 
 def _runs(days: Iterable[int]) -> list[tuple[int, int]]:
