@@ -76,7 +76,7 @@ POINT_ROWS = {
     "sleep": "Sleep Summary", "respiratory-rate-sleep-summary": "BreathingRate_Sleep", "exercise": "Activity Records",
     "heart-rate-variability": "HRV_Intraday", "oxygen-saturation": "SPO2_Intraday", "steps": "Steps_Intraday",
     "distance": "Distance_Intraday", "active-energy-burned": "Calories_Intraday", "altitude": "Elevation_Intraday",
-    "floors:rollup": "Floors_Intraday", "heart-rate": "HeartRate_Intraday",
+    "floors:rollup": "Floors_Intraday", "heart-rate": "HeartRate_Intraday", "height": "height",
 }
 
 

@@ -202,6 +202,10 @@ STREAMS: tuple[Stream, ...] = (
     # body and sessions: sparse
     _s("weight", "list", "sample", SCOPE_HEALTH, "weight", priority=30),
     _s("body-fat", "list", "sample", SCOPE_HEALTH, "BodyFat", priority=30),
+    # entered by hand every few months: read whole on every run (one call) so each weigh-in of the
+    # run finds the latest height before it, for its BMI
+    _s("height", "list", "sample", SCOPE_HEALTH, "height", "bmi", whole_history=True, points_per_day=1 / 91,
+       priority=30),
     # sleep pages by its end; Google recomputes sleep (and what derives from it) for days
     _s("sleep", "list", "session", SCOPE_SLEEP, "Sleep Summary", "Sleep Levels", filter_member="interval.end_time",
        page_size=SESSION_PAGE_MAX, settle_ms=SETTLE_DAILY_MS, points_per_day=1.2, priority=30,

@@ -174,9 +174,13 @@ _MEASUREMENTS: tuple[Measurement, ...] = (
         _f("kg", "float", "kg", source="weight.weightGrams / 1000"),
     ), peer=True, source="weight (list); Takeout weight-*.json"),
     Measurement("bmi", (_f("value", "float", "kg/m²", source="weight / height² (height data type)"),), peer=True,
-                description="Body-mass index. The Google Health API has no BMI: computed from weight and "
-                            "height; Takeout weight logs carry it.",
+                description="Body-mass index. The Google Health API has no BMI: computed at each weigh-in from "
+                            "its weight and the latest height entered at or before it (two decimals); "
+                            "Takeout weight logs carry it.",
                 source="weight + height (list); Takeout weight-*.json (bmi)"),
+    Measurement("height", (_f("value", "float", "m", source="height.heightMillimeters / 1000"),),
+                description="Height as entered by hand (every few months), at the time it was entered.",
+                source="height (list)"),
     Measurement("BodyFat", (_f("value", "float", "%", source="bodyFat.percentage"),),
                 source="body-fat (list); Takeout weight-*.json (fat)"),
     # --- sleep ---------------------------------------------------------------------------------

@@ -30,6 +30,9 @@ from fitbit_sync.errors import ConfigError
 
 STATE_DEMO_SEED = "demo:seed"
 MAX_DAYS = 3 * 366
+#: The emulator serves this much history before the demo's days: the user enters a height once in
+#: every 91 days, so any 182 days hold one; the backfill reads only its days (and all heights).
+HISTORY_BEFORE_DAYS = 183
 
 
 def _open_in_http_client(url: str) -> None:
@@ -55,8 +58,10 @@ def run_demo(days: int, db: Path, seed: int, console: Console | None = None, end
     db = db.expanduser()
     _check_demo_db(db, seed)
     today = end or datetime.now(UTC).date()
-    # a day of margin on both sides: the user's local today may be UTC's yesterday or tomorrow
-    config = EmulatorConfig(seed=seed, start=today - timedelta(days=days + 1), end=today + timedelta(days=1),
+    # a day of margin on both sides: the user's local today may be UTC's yesterday or tomorrow; and
+    # half a year of history before, where the emulated user entered a height (BMI needs the latest)
+    start = today - timedelta(days=days + 1 + HISTORY_BEFORE_DAYS)
+    config = EmulatorConfig(seed=seed, start=start, end=today + timedelta(days=1),
                             cache_days=min(days + 4, 100))  # ~4.5 MB a day; smaller caches double the CPU
     with tempfile.TemporaryDirectory(prefix="fitbit-sync-demo-") as tmp, run_in_thread(config) as server:
         base = server.base_url

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 STATE_ZONE = f"{SOURCE}:time_zone"
 STATE_LAST_RUN = f"{SOURCE}:last_run"
+STATE_HEIGHTS = f"{SOURCE}:heights"  # every height seen, for the BMI of later weigh-ins
 #: stream key -> axis ms where its unfinished catch-up starts (``planner.catchup_marks``)
 STATE_CATCHUP = f"{SOURCE}:catchup"
 EARLIEST_DATE = date(2000, 1, 1)
@@ -265,13 +266,25 @@ class SyncSession:
         self.acquire()
         calls_before = sum(self.client.calls.values())
         engine = self.engine(description)
+        if self.store is not None:  # the heights earlier runs saw: BMI of this run's weigh-ins
+            engine.ctx.body.load_heights(self.store.get_state(STATE_HEIGHTS))
         report: RunReport | None = None
         try:
             report = engine.run(requests)
             return report
         finally:
             self._remember(description, report or engine.report, sum(self.client.calls.values()) - calls_before)
+            self._keep_heights(engine)
             self.release()
+
+    def _keep_heights(self, engine: Engine) -> None:
+        text = engine.ctx.body.heights_text()
+        if self.store is None or text == "[]":
+            return
+        try:
+            self.store.set_state(STATE_HEIGHTS, text)
+        except FitbitSyncError as exc:
+            log.warning("could not keep the heights for BMI: %s", exc)
 
     def _remember(self, command: str, report: RunReport, calls: int) -> None:
         if self.store is None:

@@ -26,7 +26,8 @@ from fitbit_sync.sources.google_health.planner import HEART_RATE_ROLLUP
 BERLIN = ZoneInfo("Europe/Berlin")
 # a plain day, the flight to Tokyo (14 Feb) and a day there, the spring DST change in Berlin
 DAYS = (date(2026, 2, 10), date(2026, 2, 14), date(2026, 2, 17), date(2026, 3, 29))
-LIST_STREAMS = [s for s in STREAMS if s.method == "list"]
+# height is entered every few months (none on DAYS): test_height_bmi.py converts it on its own days
+LIST_STREAMS = [s for s in STREAMS if s.method == "list" and not s.whole_history]
 
 
 @pytest.fixture(scope="module")

@@ -268,11 +268,26 @@ def plan_range(
         if not stream.backfill:
             requests.append(Request(stream, now_ms, now_ms))
             continue
+        if stream.whole_history:
+            requests.append(whole_history_request(stream, now_ms, zone))
+            continue
         axis = axis_of(stream)
         lo = day_start_on_axis(axis, start, zone)
         hi = min(day_start_on_axis(axis, end + timedelta(days=1), zone), now_on_axis(axis, now_ms, zone))
         requests.extend(_missing(stream, lo, hi, coverage.get(stream.key, ()), zone, parallel))
     return in_plan_order(requests)
+
+
+def whole_history_request(stream: Stream, now_ms: int, zone: ZoneInfo) -> Request:
+    """A stream a backfill (and a first sync) reads whole (``Stream.whole_history``: a few points a
+    year that other converters need, e.g. the latest height before a weigh-in): one request from
+    the start of its axis to now, whatever is covered; one call, as a request for the range would
+    be. Later syncs read it from its bookmark like any stream."""
+    return Request(stream, 0, now_on_axis(axis_of(stream), now_ms, zone))
+
+
+def _reads_whole(request: Request) -> bool:
+    return request.stream.whole_history and request.start_ms == 0
 
 
 def in_plan_order(requests: list[Request]) -> list[Request]:
@@ -307,6 +322,9 @@ def plan_incremental(
         if not stream.backfill:
             requests.append(Request(stream, now_ms, now_ms))
             continue
+        if stream.whole_history and not coverage.get(stream.key):  # its first sync reads it whole
+            requests.append(whole_history_request(stream, now_ms, zone))
+            continue
         axis = axis_of(stream)
         final = effective_coverage(stream, coverage.get(stream.key, ()), zone)
         first = day_start_on_axis(axis, today - timedelta(days=first_run_days - 1), zone)
@@ -333,7 +351,7 @@ def catchup_marks(
     marks = dict(previous)
     oldest: dict[str, int] = {}
     for request in requests:
-        if request.stream.backfill:
+        if request.stream.backfill and not _reads_whole(request):  # a whole read leaves no hole
             key = request.stream.key
             oldest[key] = min(oldest.get(key, request.start_ms), request.start_ms)
     for stream in effective_streams(streams, heart_rate_resolution):

@@ -1,5 +1,6 @@
-"""Body measurements and per-sleep samples read with ``list``: weight, body fat, breathing rate
-during sleep. Weight is stored in pounds (the peer dashboard's panel) and kilograms.
+"""Body measurements and per-sleep samples read with ``list``: weight, height, body fat, breathing
+rate during sleep. Weight is stored in pounds (the peer dashboard's panel) and kilograms; height in
+metres; each weigh-in also gives a BMI once the latest height before it is known (``derived``).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from fitbit_sync.sources.google_health.converters.registry import (
 from fitbit_sync.sources.google_health.converters.values import (
     BadPoint,
     Item,
+    int64,
     member,
     number,
     sample_time_ms,
 )
 
 GRAMS_PER_LB = 453.59237
+MIN_HEIGHT_MM, MAX_HEIGHT_MM = 300, 3000
 
 
 @converter("weight")
@@ -30,8 +33,20 @@ def _weight(item: Item, ctx: ConvertContext) -> Iterable[Record]:
     if grams <= 0:
         raise BadPoint(f"weight {grams} g")
     kg = grams / 1000
-    return (Record("weight", sample_time_ms(body.get("sampleTime")),
-                   {"value": round(grams / GRAMS_PER_LB, 6), "kg": kg}, ctx.tags),)
+    when = sample_time_ms(body.get("sampleTime"))
+    return [Record("weight", when, {"value": round(grams / GRAMS_PER_LB, 6), "kg": kg}, ctx.tags),
+            *ctx.body.add_weight(when, kg, ctx.tags)]
+
+
+@converter("height")
+def _height(item: Item, ctx: ConvertContext) -> Iterable[Record]:
+    body = member(item, "height")
+    millimetres = int64(body.get("heightMillimeters"))
+    if not MIN_HEIGHT_MM <= millimetres <= MAX_HEIGHT_MM:
+        raise BadPoint(f"height {millimetres} mm")
+    when = sample_time_ms(body.get("sampleTime"))
+    metres = millimetres / 1000
+    return [Record("height", when, {"value": metres}, ctx.tags), *ctx.body.add_height(when, metres)]
 
 
 @converter("body-fat")

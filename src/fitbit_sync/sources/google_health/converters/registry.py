@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from fitbit_sync.catalog import Stream
 from fitbit_sync.records import Record
 from fitbit_sync.schema import DEVICE_TAG
+from fitbit_sync.sources.google_health.converters.derived import BodyHistory
 from fitbit_sync.sources.google_health.converters.values import (
     EPOCH_DATE,
     BadPoint,
@@ -42,13 +43,15 @@ SKIP_LOG_LIMIT = 5  # warnings per stream and run; the rest are only counted
 
 @dataclass
 class ConvertContext:
-    """What converters need besides the JSON: the Device tag, the user's zone, and (for exercise
-    GPS) a way to fetch TCX files. ``skipped`` counts points dropped per stream key."""
+    """What converters need besides the JSON: the Device tag, the user's zone, (for exercise
+    GPS) a way to fetch TCX files, and the run's heights and weigh-ins (for BMI). ``skipped``
+    counts points dropped per stream key."""
 
     device: str
     zone: ZoneInfo
     fetch_tcx: Callable[[str], str | None] | None = None
     skipped: Counter[str] = field(default_factory=Counter)
+    body: BodyHistory = field(default_factory=BodyHistory)
     _midnights: dict[date, int] = field(default_factory=dict, repr=False)
 
     @property
