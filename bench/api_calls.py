@@ -77,6 +77,7 @@ POINT_ROWS = {
     "heart-rate-variability": "HRV_Intraday", "oxygen-saturation": "SPO2_Intraday", "steps": "Steps_Intraday",
     "distance": "Distance_Intraday", "active-energy-burned": "Calories_Intraday", "altitude": "Elevation_Intraday",
     "floors:rollup": "Floors_Intraday", "heart-rate": "HeartRate_Intraday", "height": "height",
+    "vo2-max": "VO2 Max Samples",
 }
 
 

@@ -214,6 +214,7 @@ STREAMS: tuple[Stream, ...] = (
        settle_ms=SETTLE_DAILY_MS, points_per_day=1.2, priority=30),
     _s("exercise", "list", "session", SCOPE_ACTIVITY, "Activity Records", "GPS",
        filter_member="interval.civil_start_time", page_size=SESSION_PAGE_MAX, priority=30),
+    _s("vo2-max", "list", "sample", SCOPE_ACTIVITY, "VO2 Max Samples", priority=30),
     _s("heart-rate-variability", "list", "sample", SCOPE_HEALTH, "HRV_Intraday", points_per_day=100.0, priority=40),
     _s("oxygen-saturation", "list", "sample", SCOPE_HEALTH, "SPO2_Intraday", points_per_day=480.0, priority=40),
     # per-minute and per-sample streams: the bulk of the calls

@@ -127,6 +127,12 @@ _MEASUREMENTS: tuple[Measurement, ...] = (
         _f("cardioFitnessLevel", "str", "", "POOR … EXCELLENT", source="dailyVo2Max.cardioFitnessLevel"),
         _f("estimated", "bool", source="dailyVo2Max.estimated"),
     ), key="date", source="daily-vo2-max (list); Takeout demographic_vo2_max-*.json"),
+    Measurement("VO2 Max Samples", (
+        _f("value", "float", "ml/kg/min", source="vo2Max.vo2Max"),
+        _f("method", "str", "", "how it was measured: FITBIT_RUN, GOOGLE_DEMOGRAPHIC, COOPER_TEST, ...",
+           source="vo2Max.measurementMethod"),
+    ), description="VO2 max as measured or estimated, at the time it was (the daily cardio fitness score is "
+                   "'VO2 Max').", source="vo2-max (list)"),
     Measurement("HR Zone Thresholds", (
         _f("lightMin", "int", "bpm", source="dailyHeartRateZones LIGHT minBeatsPerMinute"),
         _f("moderateMin", "int", "bpm", source="dailyHeartRateZones MODERATE minBeatsPerMinute"),

@@ -146,7 +146,7 @@ TYPES: dict[str, DataTypeSpec] = {
             **HR14,
         ),
         _t("swim-lengths-data", "swimLengthsData", INTERVAL, A, ALL, generated=True),
-        _t("vo2-max", "vo2Max", SAMPLE, A, LR),
+        _t("vo2-max", "vo2Max", SAMPLE, A, LR, generated=True),
         _t("run-vo2-max", "runVo2Max", SAMPLE, A, ALL, generated=True),
         _t("daily-vo2-max", "dailyVo2Max", DAILY, A, LR, generated=True),
         _t("exercise", "exercise", SESSION, A, f"{LR} {GET} {TCX}", generated=True, identifiable=True),

@@ -56,6 +56,7 @@ LIGHT_TYPES = (
     "oxygen-saturation",
     "respiratory-rate-sleep-summary",
     "run-vo2-max",
+    "vo2-max",
     "daily-resting-heart-rate",
     "daily-heart-rate-zones",
     "daily-heart-rate-variability",
@@ -171,6 +172,11 @@ def _daily(g: Generator, day: date, bundle: Any, out: dict[str, list[Record]]) -
         vo2_payload["estimated"] = True
     vo2_payload["vo2MaxCovariance"] = round(r.uniform(0.2, 1.6), 3)
     add("daily-vo2-max", vo2_payload)
+    # the same estimate as a sample, shortly after waking: from recent GPS runs, else demographic
+    when = min(max(plan.sleep_end, plan.t0) + rng(g.seed, "vo2-max", day.toordinal()).randint(600, 1800), plan.t1 - 1)
+    method = "FITBIT_RUN" if recent_runs else "GOOGLE_DEMOGRAPHIC"
+    o_vo2 = g.timeline.offset_at(when)
+    out["vo2-max"].append((when, when, o_vo2, o_vo2, 0, (vo2, method)))
 
     if main is None:
         return

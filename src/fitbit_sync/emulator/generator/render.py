@@ -198,6 +198,11 @@ def _run_vo2(rec: Record, g: Generator) -> dict[str, Any]:
     return {"sampleTime": sample_time(rec), "runVo2Max": rec[5]}
 
 
+def _vo2(rec: Record, g: Generator) -> dict[str, Any]:
+    vo2, method = rec[5]
+    return {"sampleTime": sample_time(rec), "vo2Max": vo2, "measurementMethod": method}
+
+
 def _weight(rec: Record, g: Generator) -> dict[str, Any]:
     _id, grams, _manual, notes = rec[5]
     body: dict[str, Any] = {"sampleTime": sample_time(rec), "weightGrams": grams}
@@ -367,6 +372,7 @@ BUILDERS: dict[str, Callable[[Record, Generator], dict[str, Any]]] = {
     "oxygen-saturation": _spo2,
     "respiratory-rate-sleep-summary": _resp,
     "run-vo2-max": _run_vo2,
+    "vo2-max": _vo2,
     "weight": _weight,
     "body-fat": _body_fat,
     "height": _height,
@@ -392,6 +398,7 @@ DERIVED = {
     "daily-respiratory-rate",
     "daily-sleep-temperature-derivations",
     "daily-vo2-max",
+    "vo2-max",
     "respiratory-rate-sleep-summary",
     "run-vo2-max",
 }

@@ -5,6 +5,7 @@ windows of ``rollUp``. Interval types with one value treat an omitted value as a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from fitbit_sync.records import Record
 from fitbit_sync.sources.google_health.converters.registry import (
@@ -59,6 +60,21 @@ def _spo2(item: Item, ctx: ConvertContext) -> Iterable[Record]:
     body = member(item, "oxygenSaturation")
     return (Record("SPO2_Intraday", sample_time_ms(body.get("sampleTime")),
                    {"value": number(body.get("percentage"))}, ctx.tags),)
+
+
+@converter("vo2-max")
+def _vo2_max(item: Item, ctx: ConvertContext) -> Iterable[Record]:
+    body = member(item, "vo2Max")
+    value = number(body.get("vo2Max"))
+    if not 0 < value <= 100:
+        raise BadPoint(f"VO2 max {value} out of range")
+    fields: dict[str, Any] = {"value": value}
+    method = body.get("measurementMethod")
+    if method is not None:
+        if not isinstance(method, str):
+            raise BadPoint("bad measurementMethod")
+        fields["method"] = method
+    return (Record("VO2 Max Samples", sample_time_ms(body.get("sampleTime")), fields, ctx.tags),)
 
 
 @converter("heart-rate-variability")
