@@ -18,6 +18,7 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     Task,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -77,7 +78,7 @@ class SyncProgress:
             refresh_per_second=4,
         )
         self._description = description
-        self._task: int | None = None
+        self._task: TaskID | None = None
         self._weights: dict[Request, float] = {}
         self._done: dict[Request, float] = {}
         self._points = 0
