@@ -541,11 +541,11 @@ def _merge_duplicates(table: _Table, rows: list[tuple[Any, ...]]) -> list[tuple[
 def open_postgres_store(settings: Settings, kind: StoreKind = POSTGRES, *, read_only: bool = False) -> PostgresStore:
     """Connect to ``postgres_dsn`` and create the schema's tables if needed (``read_only``: never)."""
     if psycopg is None:
-        raise ConfigError("store postgres needs psycopg: pip install 'fitbit-sync[postgres]'")
+        raise ConfigError(f"store {kind.name} needs psycopg: pip install 'fitbit-sync[postgres]'")
     options = settings.postgres
     dsn = options.dsn.get_secret_value()
     if not dsn:
-        raise ConfigError("store postgres needs FITBIT_SYNC_POSTGRES_DSN (e.g. postgresql://user:pw@host/fitbit)")
+        raise ConfigError(f"store {kind.name} needs FITBIT_SYNC_POSTGRES_DSN (e.g. postgresql://user:pw@host/fitbit)")
     try:
         params = psycopg.conninfo.conninfo_to_dict(dsn)
     except psycopg.ProgrammingError:
