@@ -40,9 +40,9 @@ def kind_names_in_strings(path: Path) -> list[str]:
     skip = _docstrings(tree)
     hits = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
-            if pattern.search(node.value):
-                hits.append(f"{path.relative_to(SRC)}:{node.lineno}: {node.value[:60]!r}")
+        if (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip
+                and pattern.search(node.value)):
+            hits.append(f"{path.relative_to(SRC)}:{node.lineno}: {node.value[:60]!r}")
     return hits
 
 
@@ -74,7 +74,7 @@ def test_the_registry_and_the_settings_know_the_same_kinds() -> None:
 
 
 def test_grafana_flavours_come_from_the_registry() -> None:
-    assert FLAVOUR_NAMES == tuple(name for name, kind in KINDS.items() if kind.grafana_dialect)
+    assert tuple(name for name, kind in KINDS.items() if kind.grafana_dialect) == FLAVOUR_NAMES
     assert set(FLAVOURS) == set(FLAVOUR_NAMES)
     assert {FLAVOURS[name].dialect for name in FLAVOUR_NAMES} == set(DIALECTS)
 
