@@ -95,21 +95,24 @@ class SQLiteReads:
                f"ORDER BY {f'date {order}, ' if by_date else ''}time {order}")
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        offset = 2 if by_date else 1
-        n_tags = len(m.tags)
-        bools = {i for i, f in enumerate(m.fields) if f.type == "bool"}
-        names = m.field_names
+        first_field = (2 if by_date else 1) + len(m.tags)
+        tag_names, field_names = m.tags, m.field_names
+        bools = [f.name for f in m.fields if f.type == "bool"]
         try:
             with self.lock:
                 cursor = self.conn.execute(sql, params)
                 rows = cursor.fetchmany(FETCH_ROWS)
             while rows:
-                for row in rows:
-                    tag_values = {t: v for t, v in zip(m.tags, row[offset:offset + n_tags], strict=True) if v}
-                    fields = {}
-                    for i, (name, value) in enumerate(zip(names, row[offset + n_tags:], strict=True)):
-                        if value is not None:
-                            fields[name] = bool(value) if i in bools else value
+                for row in rows:  # dict(zip()) and a filter only when needed: the hot loop of every read
+                    tag_values = dict(zip(tag_names, row[first_field - len(tag_names):first_field], strict=True))
+                    if "" in tag_values.values() or None in tag_values.values():
+                        tag_values = {t: v for t, v in tag_values.items() if v}
+                    fields = dict(zip(field_names, row[first_field:], strict=True))
+                    if None in fields.values():
+                        fields = {f: v for f, v in fields.items() if v is not None}
+                    for name in bools:
+                        if name in fields:
+                            fields[name] = bool(fields[name])
                     yield Record(m.name, row[0], fields, tag_values, row[1] if by_date else None)
                 with self.lock:
                     rows = cursor.fetchmany(FETCH_ROWS)

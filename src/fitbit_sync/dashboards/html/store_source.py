@@ -36,14 +36,19 @@ def truthy(value: object) -> bool:
     return bool(value)
 
 
+def _close(records: Iterator[Record]) -> None:
+    """Close a reader stopped early (a server-side cursor or stream is not left open)."""
+    close = getattr(records, "close", None)
+    if close is not None:
+        close()
+
+
 def _take(records: Iterator[Record]) -> list[Record]:
-    """All of ``records``, the reader closed at once (a server-side cursor is not left open)."""
+    """All of ``records``, the reader closed at once."""
     try:
         return list(records)
     finally:
-        close = getattr(records, "close", None)
-        if close is not None:
-            close()
+        _close(records)
 
 
 class StoreSource:
@@ -113,9 +118,7 @@ class StoreSource:
         try:
             hit = next((r for r in records if r.date is not None and r.fields.get(fields[0]) is not None), None)
         finally:
-            close = getattr(records, "close", None)
-            if close is not None:
-                close()
+            _close(records)
         if hit is None or hit.date is None:
             return None
         rows = self.daily(measurement, fields, hit.date, hit.date)
