@@ -15,6 +15,7 @@ they always were; ``Settings`` declares them from the group models, so an option
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import tomllib
@@ -95,7 +96,7 @@ def _store_fields() -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for group, model in STORE_GROUPS.items():
         for option, info in model.model_fields.items():
-            flat = info._copy()  # type: ignore[attr-defined]
+            flat = copy.copy(info)  # the option's default, constraints and description, under its flat name
             flat.alias = flat.validation_alias = flat.serialization_alias = None
             fields[_flat_name(group, option, info)] = (info.annotation, flat)
     return fields
