@@ -96,24 +96,29 @@ class SQLiteReads:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         first_field = (2 if by_date else 1) + len(m.tags)
-        tag_names, field_names = m.tags, m.field_names
+        first_tag = first_field - len(m.tags)
+        name, tag_names, field_names = m.name, m.tags, m.field_names
         bools = [f.name for f in m.fields if f.type == "bool"]
+        record, mapping = Record, dict
+
+        def convert(row: tuple[Any, ...]) -> Record:  # the hot loop of every read: C-level dict(zip())
+            tag_values = mapping(zip(tag_names, row[first_tag:first_field], strict=True))
+            if "" in tag_values.values():  # a tag column is NOT NULL DEFAULT ''
+                tag_values = {t: v for t, v in tag_values.items() if v}
+            fields = mapping(zip(field_names, row[first_field:], strict=True))
+            if None in fields.values():
+                fields = {f: v for f, v in fields.items() if v is not None}
+            for b in bools:
+                if b in fields:
+                    fields[b] = bool(fields[b])
+            return record(name, row[0], fields, tag_values, row[1] if by_date else None)
+
         try:
             with self.lock:
                 cursor = self.conn.execute(sql, params)
                 rows = cursor.fetchmany(FETCH_ROWS)
             while rows:
-                for row in rows:  # dict(zip()) and a filter only when needed: the hot loop of every read
-                    tag_values = dict(zip(tag_names, row[first_field - len(tag_names):first_field], strict=True))
-                    if "" in tag_values.values() or None in tag_values.values():
-                        tag_values = {t: v for t, v in tag_values.items() if v}
-                    fields = dict(zip(field_names, row[first_field:], strict=True))
-                    if None in fields.values():
-                        fields = {f: v for f, v in fields.items() if v is not None}
-                    for name in bools:
-                        if name in fields:
-                            fields[name] = bool(fields[name])
-                    yield Record(m.name, row[0], fields, tag_values, row[1] if by_date else None)
+                yield from map(convert, rows)
                 with self.lock:
                     rows = cursor.fetchmany(FETCH_ROWS)
         except sqlite3.Error as exc:

@@ -9,7 +9,6 @@ so every store draws the same dashboard. Daily values are read and grouped by th
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -82,26 +81,36 @@ class StoreSource:
         m = MEASUREMENTS.get(measurement)
         if m is None or m.key != "date":
             return []
-        by_date: dict[str, dict[str, list[Any]]] = {}
+        texts = [f for f in fields if m.field_types.get(f) == "str"]
+        numbers = [f for f in fields if f not in texts]
+        sums: dict[str, dict[str, list[float]]] = {}  # date -> field -> [sum, count]
+        maxima: dict[str, dict[str, str]] = {}  # date -> text field -> its largest value
         for r in _take(self.store.read_records(measurement, first_date=first_date, last_date=last_date)):
             if r.date is None:
                 continue
-            values = by_date.setdefault(r.date, defaultdict(list))
-            for f in fields:
-                if r.fields.get(f) is not None:
-                    values[f].append(r.fields[f])
-        types = m.field_types
+            values, day_sums = r.fields, sums.get(r.date)
+            if day_sums is None:
+                day_sums = sums[r.date] = {}
+                maxima[r.date] = {}
+            for f in numbers:
+                v = values.get(f)
+                if v is not None:
+                    acc = day_sums.get(f)
+                    if acc is None:
+                        day_sums[f] = [float(v), 1.0]
+                    else:
+                        acc[0] += float(v)
+                        acc[1] += 1.0
+            for f in texts:
+                v = values.get(f)
+                if v is not None and (f not in maxima[r.date] or str(v) > maxima[r.date][f]):
+                    maxima[r.date][f] = str(v)
         out = []
-        for day in sorted(by_date):
+        for day in sorted(sums):
             row: dict[str, float | str | None] = {}
             for f in fields:
-                got = by_date[day].get(f) or []
-                if not got:
-                    row[f] = None
-                elif types.get(f) == "str":
-                    row[f] = max(str(v) for v in got)
-                else:
-                    row[f] = sum(float(v) for v in got) / len(got)
+                acc = sums[day].get(f)
+                row[f] = maxima[day].get(f) if f in texts else (acc[0] / acc[1] if acc else None)
             out.append(DailyRow(day, row))
         return out
 
@@ -131,12 +140,17 @@ class StoreSource:
         return self.store.get_state(STATE_ZONE) or None
 
     def sleep_segments(self, start_ms: int, end_ms: int) -> list[SleepSegment]:
-        return [
-            SleepSegment(r.time_ms, int(r.fields.get("duration_seconds") or 0),
-                         int(r.fields["level"]) if r.fields.get("level") is not None else 1,
-                         str(r.fields.get("stage") or ""), truthy(r.tags.get("isMainSleep")))
-            for r in _take(self.store.read_records("Sleep Levels", start_ms, end_ms))
-        ]
+        main: dict[str | None, bool] = {}  # isMainSleep tag value -> truthy: a few distinct values
+        segments = []
+        for r in _take(self.store.read_records("Sleep Levels", start_ms, end_ms)):
+            f, tag = r.fields, r.tags.get("isMainSleep")
+            is_main = main.get(tag)
+            if is_main is None:
+                is_main = main[tag] = truthy(tag)
+            level = f.get("level")
+            segments.append(SleepSegment(r.time_ms, int(f.get("duration_seconds") or 0),
+                                         1 if level is None else int(level), str(f.get("stage") or ""), is_main))
+        return segments
 
     def sleep_nights(self, start_ms: int, end_ms: int) -> list[SleepNight]:
         nights = []
