@@ -32,7 +32,7 @@ import orjson
 from fitbit_sync.errors import StoreError
 from fitbit_sync.records import Record, rfc3339_from_ms
 from fitbit_sync.redact import redact
-from fitbit_sync.schema import MEASUREMENTS, Measurement
+from fitbit_sync.schema import FORMER_NAMES, MEASUREMENTS, Measurement
 from fitbit_sync.stores.base import Agg, MeasurementStats, Series
 from fitbit_sync.stores.influx_writer import WriteEndpoint
 from fitbit_sync.stores.registry import INFLUXDB1, INFLUXDB2, INFLUXDB3
@@ -106,8 +106,11 @@ def ms_from_text(text: str) -> int:
 def record_from_row(m: Measurement, row: dict[str, Any], time_ms: int, zone: ZoneInfo) -> Record | None:
     """A record from a row of tag and field columns (unknown columns ignored, types from the schema)."""
     fields: dict[str, Any] = {}
+    former = FORMER_NAMES.get(m.name, {})
     for name, type_ in m.field_types.items():
         value = row.get(name)
+        if value is None and name in former:
+            value = row.get(former[name])
         if value is None or value == "":
             continue
         if type_ == "int":

@@ -18,7 +18,7 @@ from typing import Any
 
 from fitbit_sync.errors import StoreError
 from fitbit_sync.records import Record
-from fitbit_sync.schema import MEASUREMENTS
+from fitbit_sync.schema import FORMER_NAMES, MEASUREMENTS
 from fitbit_sync.stores.base import Agg, Series, pick
 from fitbit_sync.stores.values import storable_text
 
@@ -63,7 +63,11 @@ class SQLiteReads:
         return present is not None and all(c in present for c in columns)
 
     def column(self, table: str, name: str) -> str:
-        return quote(name) if self.has(table, name) else "NULL"
+        """The column of a field (or its former name, ``schema.FORMER_NAMES``), quoted; NULL when absent."""
+        for candidate in (name, FORMER_NAMES.get(table, {}).get(name)):
+            if candidate and self.has(table, candidate):
+                return quote(candidate)
+        return "NULL"
 
     # --- records ---------------------------------------------------------------------------------
 
