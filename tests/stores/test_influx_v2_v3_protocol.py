@@ -291,3 +291,31 @@ def test_opened_to_read_the_store_creates_nothing(kind: str, tmp_path: Path) -> 
                 store.write(RECORDS)
     assert not data_dir.exists()  # no state file, no spool
     assert {r.path for r in server.requests} <= {"/api/v2/buckets", "/api/v2/query", "/ping", "/api/v3/query_sql"}
+
+
+def test_the_dashboard_report_reads_influxdb3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """``fitbit-sync dashboard --out`` on InfluxDB 3.x: every question is one of the store's SQL reads."""
+    from fitbit_sync.cli import main
+
+    def responder(req: Captured) -> Reply:
+        q = req.query.get("q", "")
+        if req.path == "/api/v3/query_sql" and "date_bin" in q and '"HeartRate_Intraday"' in q:
+            return Reply(200, b'{"bucket":"2023-11-14T22:00:00","mean":61.5,"min":61,"max":62}\n')
+        if req.path == "/api/v3/query_sql" and ("date_bin" in q or '"HeartRate_Intraday"' not in q):
+            return Reply(200, b"")
+        return v3_responder(req)
+
+    with CaptureServer(responder) as server:
+        for key, value in {"STORE": "influxdb3", "INFLUXDB_URL": server.url, "INFLUXDB_TOKEN": TOKEN,
+                           "DATA_DIR": str(tmp_path / "data"), "TIME_ZONE": "UTC"}.items():
+            monkeypatch.setenv("FITBIT_SYNC_" + key, value)
+        out = tmp_path / "report.html"
+        assert main(["dashboard", "--out", str(out), "--range", "24h"]) == 0, capsys.readouterr().err
+    html = out.read_text(encoding="utf-8")
+    assert '"source":"influxdb3"' in html
+    assert '"heart_rate":{"bucket_ms":' in html and '"mean":[61.5]' in html
+    queries = [r.query["q"] for r in server.requests if r.path == "/api/v3/query_sql"]
+    assert any("date_bin(INTERVAL" in q and '"HeartRate_Intraday"' in q for q in queries)
+    assert any(q.startswith('SELECT * FROM "Sleep Summary"') for q in queries)
+    assert not (tmp_path / "data").exists()  # read-only: no state file, no spool
