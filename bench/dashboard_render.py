@@ -105,8 +105,9 @@ def main() -> int:
         sizes[preset] = len(orjson.dumps(view))
         if preset == "30d":
             hr_points = len(view["panels"]["heart_rate"]["t"])
-            raw_rows = source._query('SELECT count(*) FROM "HeartRate_Intraday" WHERE time >= ? AND time < ?',
-                                     (window.start_ms, window.end_ms))[0][0]
+            raw_rows = source.store.connection.execute(
+                'SELECT count(*) FROM "HeartRate_Intraday" WHERE time >= ? AND time < ?',
+                (window.start_ms, window.end_ms)).fetchone()[0]
     print("\nserver: payload build per preset, cold: no hourly rollups yet (the first long range starts"
           " building them in the background) (seconds, ratio to 30d, JSON bytes before gzip)")
     for preset in ranges.PRESETS:

@@ -5,17 +5,24 @@ naming the setting, never a pydantic traceback, and secret values never appear i
 Text settings are one line of printable text: a control character (a newline from ``$'...'`` or
 a file, NUL) is refused here, at start, rather than failing every write (pydantic already refuses
 an undecodable byte); ``device_name``, a tag on every point, is also held to the stores' length cap.
+
+Each store's options are one nested model (``SQLiteSettings``, ``InfluxDBSettings``,
+``PostgresSettings``), read as ``settings.sqlite``, ``settings.influxdb``, ``settings.postgres``
+(``stores/registry.py`` names each kind's group). Their environment variables and TOML keys are
+the group's name and the option's, joined: ``FITBIT_SYNC_INFLUXDB_URL`` / ``influxdb_url``, as
+they always were; ``Settings`` declares them from the group models, so an option is written once.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
@@ -40,7 +47,72 @@ def default_data_dir() -> Path:
     return Path(base) / "fitbit-sync"
 
 
-class Settings(BaseSettings):
+class SQLiteSettings(BaseModel):
+    """The SQLite store (the default)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path | None = Field(None, description="default: <data_dir>/fitbit.db")
+
+
+class InfluxDBSettings(BaseModel):
+    """The InfluxDB stores (1.x, 2.x, 3.x)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str = "http://localhost:8086"
+    database: str = "fitbit"
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    org: str = ""
+    bucket: str = "fitbit"
+    token: SecretStr = SecretStr("")
+    gzip: bool = Field(True, description="gzip InfluxDB write requests")
+    batch_points: int = Field(5000, ge=1, le=100_000, description="points per InfluxDB write request")
+
+
+class PostgresSettings(BaseModel):
+    """The PostgreSQL store."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dsn: SecretStr = Field(SecretStr(""), description="e.g. postgresql://user:pw@host/db")
+    schema_name: str = Field("fitbit", alias="schema", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                             description="PostgreSQL schema holding the tables")
+
+
+#: Settings group name -> its model; the flat setting of option ``o`` of group ``g`` is ``g_o``.
+STORE_GROUPS: dict[str, type[BaseModel]] = {
+    "sqlite": SQLiteSettings, "influxdb": InfluxDBSettings, "postgres": PostgresSettings,
+}
+
+
+def _flat_name(group: str, option: str, info: Any) -> str:
+    return f"{group}_{info.alias or option}"
+
+
+def _store_fields() -> dict[str, Any]:
+    """Every store option as a flat setting (its environment variable and TOML key)."""
+    fields: dict[str, Any] = {}
+    for group, model in STORE_GROUPS.items():
+        for option, info in model.model_fields.items():
+            flat = copy.copy(info)  # the option's default, constraints and description, under its flat name
+            flat.alias = flat.validation_alias = flat.serialization_alias = None
+            fields[_flat_name(group, option, info)] = (info.annotation, flat)
+    return fields
+
+
+class _Base(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
+
+
+if TYPE_CHECKING:
+    _StoreOptions = _Base
+else:
+    _StoreOptions = create_model("_StoreOptions", __base__=_Base, **_store_fields())
+
+
+class Settings(_StoreOptions):
     """Every setting, with its environment variable ``FITBIT_SYNC_<NAME>`` (upper case)."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
@@ -56,20 +128,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
 
     # --- store ---------------------------------------------------------------------------------
-    store: StoreKind = "sqlite"
-    sqlite_path: Path | None = Field(None, description="default: <data_dir>/fitbit.db")
-    influxdb_url: str = "http://localhost:8086"
-    influxdb_database: str = "fitbit"
-    influxdb_username: str = ""
-    influxdb_password: SecretStr = SecretStr("")
-    influxdb_org: str = ""
-    influxdb_bucket: str = "fitbit"
-    influxdb_token: SecretStr = SecretStr("")
-    postgres_dsn: SecretStr = Field(SecretStr(""), description="e.g. postgresql://user:pw@host/db")
-    influxdb_gzip: bool = Field(True, description="gzip InfluxDB write requests")
-    influxdb_batch_points: int = Field(5000, ge=1, le=100_000, description="points per InfluxDB write request")
-    postgres_schema: str = Field("fitbit", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-                                 description="PostgreSQL schema holding the tables")
+    store: StoreKind = "sqlite"  # stores/registry.py: how each kind is opened, locked, read
+    # each store's options: the groups above (STORE_GROUPS), as sqlite_path, influxdb_url, ...
 
     # --- what and how to fetch -----------------------------------------------------------------
     device_name: str = Field("Fitbit", max_length=MAX_TEXT_CHARS,
@@ -127,9 +187,29 @@ class Settings(BaseSettings):
                 raise ValueError(f"unknown time zone {value!r}") from None
         return value or None
 
+    def _group(self, name: str) -> Any:
+        model = STORE_GROUPS[name]
+        values = {option: getattr(self, _flat_name(name, option, info)) for option, info in model.model_fields.items()}
+        return model.model_construct(**values)
+
+    @property
+    def sqlite(self) -> SQLiteSettings:
+        group: SQLiteSettings = self._group("sqlite")
+        return group
+
+    @property
+    def influxdb(self) -> InfluxDBSettings:
+        group: InfluxDBSettings = self._group("influxdb")
+        return group
+
+    @property
+    def postgres(self) -> PostgresSettings:
+        group: PostgresSettings = self._group("postgres")
+        return group
+
     @property
     def database_path(self) -> Path:
-        return self.sqlite_path or (self.data_dir / "fitbit.db")
+        return self.sqlite.path or (self.data_dir / "fitbit.db")
 
     @classmethod
     def settings_customise_sources(

@@ -7,6 +7,7 @@ per field, typed by the schema (Parquet: ``timestamp[ms, UTC]``, ``date32``, ``i
 is renamed when complete, so an interrupted export never leaves a half file under the final name.
 A measurement without rows in the range gets no file; the output directory is created only for a
 first file.
+Records come from the store's read side (``stores.base.Reader``), the same for every store.
 Parquet needs the optional ``pyarrow`` (``pip install 'fitbit-sync[parquet]'``).
 """
 
@@ -18,21 +19,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-from fitbit_sync.errors import ConfigError, FitbitSyncError, StoreError
+from fitbit_sync.errors import ConfigError, FitbitSyncError
 from fitbit_sync.files import private_dir, private_file
 from fitbit_sync.records import Record
 from fitbit_sync.schema import MEASUREMENTS, Measurement
-from fitbit_sync.stores.base import Store
+from fitbit_sync.stores.base import Reader
 
 Format = Literal["csv", "parquet"]
 ROW_GROUP = 100_000
-
-
-class ReadableStore(Protocol):
-    def read_records(self, measurement: str, start_ms: int | None = None,
-                     end_ms: int | None = None) -> Iterator[Record]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,45 +52,6 @@ def select_measurements(names: Iterable[str] | None) -> list[Measurement]:
     if unknown:
         raise ConfigError(f"unknown measurement {unknown[0]!r} (known: {', '.join(MEASUREMENTS)})")
     return [MEASUREMENTS[n] for n in dict.fromkeys(wanted)]
-
-
-def read_records(store: Store, measurement: str, start_ms: int | None, end_ms: int | None) -> Iterator[Record]:
-    """Stored records of one measurement, oldest first, from any store."""
-    reader = getattr(store, "read_records", None)
-    if reader is not None:
-        yield from reader(measurement, start_ms, end_ms)
-        return
-    from fitbit_sync.stores.sqlite import SQLiteStore
-
-    if isinstance(store, SQLiteStore):
-        yield from _sqlite_records(store, MEASUREMENTS[measurement], start_ms, end_ms)
-        return
-    raise StoreError(f"the {store.name} store cannot be read for export")
-
-
-def _sqlite_records(store: Any, m: Measurement, start_ms: int | None, end_ms: int | None) -> Iterator[Record]:
-    import sqlite3
-
-    from fitbit_sync.stores.sqlite import quote
-
-    columns = ["time"] + (["date"] if m.key == "date" else []) + [quote(t) for t in m.tags]
-    columns += [quote(f) for f in m.field_names]
-    query = (f"SELECT {', '.join(columns)} FROM {quote(m.name)} WHERE time >= ? AND time < ? ORDER BY time")
-    offset = 2 if m.key == "date" else 1
-    n_tags = len(m.tags)
-    bools = {i for i, f in enumerate(m.fields) if f.type == "bool"}
-    try:
-        cursor = store.connection.execute(query, (start_ms if start_ms is not None else -(1 << 62),
-                                                  end_ms if end_ms is not None else 1 << 62))
-        for row in cursor:
-            tags = {t: v for t, v in zip(m.tags, row[offset:offset + n_tags], strict=True) if v}
-            fields = {}
-            for i, (name, value) in enumerate(zip(m.field_names, row[offset + n_tags:], strict=True)):
-                if value is not None:
-                    fields[name] = bool(value) if i in bools else value
-            yield Record(m.name, row[0], fields, tags, row[1] if m.key == "date" else None)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read {m.name!r} from {store.path}: {exc}") from None
 
 
 def _columns(m: Measurement) -> list[str]:
@@ -161,7 +118,7 @@ def _write_parquet(m: Measurement, records: Iterator[Record], path: Path) -> int
     return rows
 
 
-def export(store: Store, out_dir: Path, fmt: Format, measurements: Iterable[str] | None = None,
+def export(store: Reader, out_dir: Path, fmt: Format, measurements: Iterable[str] | None = None,
            start_ms: int | None = None, end_ms: int | None = None) -> list[Exported]:
     """Export each measurement with rows in ``[start_ms, end_ms)`` into ``out_dir``."""
     if fmt not in ("csv", "parquet"):
@@ -174,7 +131,7 @@ def export(store: Store, out_dir: Path, fmt: Format, measurements: Iterable[str]
     chosen = select_measurements(measurements)
     results = []
     for m in chosen:
-        records = read_records(store, m.name, start_ms, end_ms)
+        records = store.read_records(m.name, start_ms, end_ms)
         first = next(records, None)
         if first is None:
             results.append(Exported(m.name, None, 0))

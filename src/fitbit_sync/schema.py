@@ -254,6 +254,13 @@ _MEASUREMENTS: tuple[Measurement, ...] = (
 
 MEASUREMENTS: dict[str, Measurement] = {m.name: m for m in _MEASUREMENTS}
 
+#: Fields early fitbit-sync versions stored under another name: ``{measurement: {field: former name}}``.
+#: Stores read a field from its former column when a database has only that one.
+FORMER_NAMES: dict[str, dict[str, str]] = {
+    "Sleep Levels": {"duration_seconds": "duration"},
+    "Activity Records": {"AverageHeartRate": "averageHeartRate"},
+}
+
 #: Fields the peer script wrote that no source fills any more: ``{measurement: {field: why}}``.
 RETIRED_FIELDS: dict[str, dict[str, str]] = {
     "SPO2": {

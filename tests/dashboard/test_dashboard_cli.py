@@ -71,11 +71,16 @@ def test_a_missing_database_or_directory_is_a_one_line_error(demo_db: tuple[Path
     assert "does not exist" in err and err.count("\n") == 1
 
 
-def test_stores_the_dashboard_cannot_read_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_store_is_opened_for_the_dashboard_with_its_own_settings_checks(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard reads every store (issue 12: one read side); an InfluxDB 2.x store without its
+    org and token is that store's one-line settings error, and nothing is created."""
     monkeypatch.setenv("FITBIT_SYNC_STORE", "influxdb2")
+    monkeypatch.setenv("FITBIT_SYNC_DATA_DIR", str(tmp_path / "data"))
     assert main(["dashboard", "--out", str(tmp_path / "r.html")]) == 2
-    assert "reads the sqlite and influxdb1 stores, not influxdb2" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "store influxdb2 needs FITBIT_SYNC_INFLUXDB_ORG, FITBIT_SYNC_INFLUXDB_TOKEN" in err
+    assert err.count("\n") == 1 and list(tmp_path.iterdir()) == []
 
 
 def test_serves_on_loopback_until_interrupted(demo_db: tuple[Path, DemoSummary]) -> None:

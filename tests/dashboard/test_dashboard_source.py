@@ -191,3 +191,23 @@ def test_long_ranges_from_the_hourly_rollup_equal_a_full_scan(tmp_path: Path) ->
     assert after.values["max"][after.times.index(late // DAY * DAY)] == 199
     source.rollups.wait(60)
     source.close()
+
+
+def test_fields_of_an_early_database_are_read_under_their_former_names(tmp_path: Path) -> None:
+    """Early fitbit-sync files named two fields differently (schema.FORMER_NAMES): still drawn."""
+    db = tmp_path / "early.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute('CREATE TABLE "Sleep Levels" (time INTEGER NOT NULL, "Device" TEXT NOT NULL DEFAULT \'\', '
+                     '"isMainSleep" TEXT NOT NULL DEFAULT \'\', level INTEGER, stage TEXT, duration INTEGER, '
+                     'PRIMARY KEY (time, "Device", "isMainSleep")) WITHOUT ROWID')
+        conn.execute('INSERT INTO "Sleep Levels" VALUES (1000, \'Charge 6\', \'True\', 0, \'deep\', 1500)')
+        conn.execute('CREATE TABLE "Activity Records" (time INTEGER NOT NULL, "Device" TEXT NOT NULL DEFAULT \'\', '
+                     '"ActivityName" TEXT NOT NULL DEFAULT \'\', duration INTEGER, averageHeartRate INTEGER, '
+                     'PRIMARY KEY (time, "Device", "ActivityName")) WITHOUT ROWID')
+        conn.execute('INSERT INTO "Activity Records" VALUES (2000, \'Charge 6\', \'Run\', 600000, 151)')
+    source = SQLiteSource(db)
+    [segment] = source.sleep_segments(0, DAY)
+    assert (segment.duration_s, segment.level, segment.stage, segment.main) == (1500, 0, "deep", True)
+    [workout] = source.workouts(0, DAY, 5)
+    assert (workout.name, workout.duration_ms, workout.average_hr) == ("Run", 600_000, 151)
+    source.close()

@@ -183,3 +183,139 @@ def test_an_unreachable_server_is_one_line(tmp_path: Path) -> None:
                              influxdb_token=TOKEN, data_dir=tmp_path)
     with pytest.raises(StoreError, match=r"^cannot reach InfluxDB 3.x at http://127.0.0.1:\d+: ConnectError"):
         open_store(settings)
+
+
+# --- the read side (stores.base.Reader): exact queries, recorded answers parsed -------------------------
+
+FLUX_AGGREGATES = (  # three yields of one query, as InfluxDB 2.x answers (tables apart by blank lines)
+    ",result,table,_start,_stop,_time,_value\r\n"
+    ",mean,0,2023-11-14T00:17:00Z,2023-11-14T03:00:00Z,2023-11-14T00:17:00Z,61.5\r\n"
+    ",mean,0,2023-11-14T00:17:00Z,2023-11-14T03:00:00Z,2023-11-14T02:00:00Z,70\r\n"
+    "\r\n"
+    ",result,table,_start,_stop,_time,_value\r\n"
+    ",count,0,2023-11-14T00:17:00Z,2023-11-14T03:00:00Z,2023-11-14T00:17:00Z,2\r\n"
+    ",count,0,2023-11-14T00:17:00Z,2023-11-14T03:00:00Z,2023-11-14T02:00:00Z,1\r\n"
+    "\r\n"
+    ",result,table,_start,_stop,_time,_value\r\n"
+    ",last,0,2023-11-14T00:17:00Z,2023-11-14T03:00:00Z,2023-11-14T00:17:00Z,62\r\n"
+    ",last,0,2023-11-14T00:17:00Z,2023-11-14T03:00:00Z,2023-11-14T02:00:00Z,70\r\n"
+    "\r\n"
+)
+HOUR_MS = 3_600_000
+T0 = 1_699_920_000_000  # 2023-11-14T00:00:00Z
+
+
+def test_v2_aggregates_with_one_aggregate_window_per_aggregate(tmp_path: Path) -> None:
+    def responder(req: Captured) -> Reply:
+        if req.path == "/api/v2/query":
+            return Reply(200, FLUX_AGGREGATES.encode(), {"Content-Type": "text/csv"})
+        return v2_responder(req)
+
+    with CaptureServer(responder) as server, open_store(v2_settings(server, tmp_path)) as store:
+        series = store.aggregate("HeartRate_Intraday", "value", T0 + 17 * 60_000, T0 + 3 * HOUR_MS, HOUR_MS,
+                                 ("mean", "count", "last"))
+        nothing = store.aggregate("HeartRate_Intraday", "no_such_field", T0, T0 + HOUR_MS, HOUR_MS)
+    [query] = [r for r in server.requests if r.path == "/api/v2/query"]  # an unknown field asks nothing
+    assert json.loads(query.body)["query"] == (
+        'data = from(bucket: "fitbit")\n'
+        "  |> range(start: 2023-11-14T00:17:00Z, stop: 2023-11-14T03:00:00Z)\n"
+        '  |> filter(fn: (r) => r._measurement == "HeartRate_Intraday")\n'
+        '  |> filter(fn: (r) => r._field == "value")\n'
+        "  |> group()\n\n"
+        'data |> aggregateWindow(every: 3600000ms, fn: mean, createEmpty: false, timeSrc: "_start") '
+        '|> yield(name: "mean")\n'
+        'data |> aggregateWindow(every: 3600000ms, fn: count, createEmpty: false, timeSrc: "_start") '
+        '|> yield(name: "count")\n'
+        'data |> aggregateWindow(every: 3600000ms, fn: last, createEmpty: false, timeSrc: "_start") '
+        '|> yield(name: "last")')
+    assert series.times == [T0, T0 + 2 * HOUR_MS]  # the clipped first window is its UTC hour
+    assert series.values == {"mean": [61.5, 70], "count": [2, 1], "last": [62, 70]}
+    assert len(nothing) == 0
+
+
+def test_v2_reads_records_by_tag_newest_first_and_limited(tmp_path: Path) -> None:
+    with CaptureServer(v2_responder) as server, open_store(v2_settings(server, tmp_path)) as store:
+        records = list(store.read_records("GPS", T0, T0 + HOUR_MS, tags={"ActivityID": 'run "1"\\'},
+                                          newest_first=True, limit=5))
+        assert list(store.read_records("GPS", T0, T0 + HOUR_MS, tags={"NoSuchTag": "x"})) == []
+    [query] = [r for r in server.requests if r.path == "/api/v2/query"]
+    assert json.loads(query.body)["query"] == (
+        'from(bucket: "fitbit")\n'
+        "  |> range(start: 2023-11-14T00:00:00Z, stop: 2023-11-14T01:00:00Z)\n"
+        '  |> filter(fn: (r) => r._measurement == "GPS")\n'
+        '  |> filter(fn: (r) => r["ActivityID"] == "run \\"1\\"\u29f5")\n'  # the tag as written (values.py)
+        '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")\n'
+        "  |> group()\n"
+        '  |> sort(columns: ["_time"], desc: true)\n'
+        "  |> limit(n: 5)\n")
+    assert records == []  # the recorded answer holds heart rate only: no lat/lon fields, no GPS records
+
+
+def test_v3_aggregates_with_date_bin_and_reads_by_tag(tmp_path: Path) -> None:
+    def responder(req: Captured) -> Reply:
+        if req.path == "/api/v3/query_sql" and "date_bin" in req.query["q"]:
+            return Reply(200, b'{"bucket":"2023-11-14T00:00:00","mean":61.5,"min":61,"max":62,"sum":123,"count":2}\n'
+                              b'{"bucket":"2023-11-14T02:00:00","mean":70.0,"min":70,"max":70,"sum":70,"count":1}\n')
+        return v3_responder(req)
+
+    with CaptureServer(responder) as server, open_store(v3_settings(server, tmp_path)) as store:
+        series = store.aggregate("HeartRate_Intraday", "value", T0, T0 + 3 * HOUR_MS, HOUR_MS,
+                                 ("mean", "min", "max", "sum", "count"))
+        records = list(store.read_records("HeartRate_Intraday", T0, T0 + HOUR_MS, tags={"Device": "Pixel Watch 3"},
+                                          newest_first=True, limit=1))
+    aggregate, read = [r.query["q"] for r in server.requests if r.path == "/api/v3/query_sql"]
+    assert aggregate == (
+        "SELECT date_bin(INTERVAL '3600000 milliseconds', time, TIMESTAMP '1970-01-01T00:00:00Z') AS \"bucket\", "
+        'avg("value") AS "mean", min("value") AS "min", max("value") AS "max", sum("value") AS "sum", '
+        'count("value") AS "count" FROM "HeartRate_Intraday" WHERE time >= \'2023-11-14T00:00:00Z\' '
+        "AND time < '2023-11-14T03:00:00Z' AND \"value\" IS NOT NULL GROUP BY 1 ORDER BY 1")
+    assert series.times == [T0, T0 + 2 * HOUR_MS]
+    assert series.values == {"mean": [61.5, 70.0], "min": [61, 70], "max": [62, 70], "sum": [123, 70],
+                             "count": [2, 1]}
+    assert read == ('SELECT * FROM "HeartRate_Intraday" WHERE time >= \'2023-11-14T00:00:00Z\' AND '
+                    "time < '2023-11-14T01:00:00Z' AND \"Device\" = 'Pixel Watch 3' ORDER BY time DESC LIMIT 1")
+    assert records[0] == Record("HeartRate_Intraday", 1_700_000_000_000, {"value": 61}, {"Device": "Pixel Watch 3"})
+
+
+@pytest.mark.parametrize("kind", ["influxdb2", "influxdb3"])
+def test_opened_to_read_the_store_creates_nothing(kind: str, tmp_path: Path) -> None:
+    from fitbit_sync.stores.registry import kind_of
+
+    responder, settings_of = (v2_responder, v2_settings) if kind == "influxdb2" else (v3_responder, v3_settings)
+    data_dir = tmp_path / "data"
+    with CaptureServer(responder) as server:
+        settings = settings_of(server, data_dir)
+        with kind_of(settings).open(settings, read_only=True) as store:
+            assert store.coverage("google-health") == [] and store.get_state("x") is None
+            with pytest.raises(StoreError, match="open only to read"):
+                store.write(RECORDS)
+    assert not data_dir.exists()  # no state file, no spool
+    assert {r.path for r in server.requests} <= {"/api/v2/buckets", "/api/v2/query", "/ping", "/api/v3/query_sql"}
+
+
+def test_the_dashboard_report_reads_influxdb3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """``fitbit-sync dashboard --out`` on InfluxDB 3.x: every question is one of the store's SQL reads."""
+    from fitbit_sync.cli import main
+
+    def responder(req: Captured) -> Reply:
+        q = req.query.get("q", "")
+        if req.path == "/api/v3/query_sql" and "date_bin" in q and '"HeartRate_Intraday"' in q:
+            return Reply(200, b'{"bucket":"2023-11-14T22:00:00","mean":61.5,"min":61,"max":62}\n')
+        if req.path == "/api/v3/query_sql" and ("date_bin" in q or '"HeartRate_Intraday"' not in q):
+            return Reply(200, b"")
+        return v3_responder(req)
+
+    with CaptureServer(responder) as server:
+        for key, value in {"STORE": "influxdb3", "INFLUXDB_URL": server.url, "INFLUXDB_TOKEN": TOKEN,
+                           "DATA_DIR": str(tmp_path / "data"), "TIME_ZONE": "UTC"}.items():
+            monkeypatch.setenv("FITBIT_SYNC_" + key, value)
+        out = tmp_path / "report.html"
+        assert main(["dashboard", "--out", str(out), "--range", "24h"]) == 0, capsys.readouterr().err
+    html = out.read_text(encoding="utf-8")
+    assert '"source":"influxdb3"' in html
+    assert '"heart_rate":{"bucket_ms":' in html and '"mean":[61.5]' in html
+    queries = [r.query["q"] for r in server.requests if r.path == "/api/v3/query_sql"]
+    assert any("date_bin(INTERVAL" in q and '"HeartRate_Intraday"' in q for q in queries)
+    assert any(q.startswith('SELECT * FROM "Sleep Summary"') for q in queries)
+    assert not (tmp_path / "data").exists()  # read-only: no state file, no spool

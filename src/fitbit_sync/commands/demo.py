@@ -18,6 +18,7 @@ import sys
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import filelock
@@ -49,6 +50,7 @@ def run_demo(days: int, db: Path, seed: int, console: Console | None = None, end
     from fitbit_sync.config import Settings
     from fitbit_sync.emulator.config import EmulatorConfig
     from fitbit_sync.emulator.server import run_in_thread
+    from fitbit_sync.stores.registry import SQLITE
     from fitbit_sync.stores.sqlite import SQLiteStore
     from fitbit_sync.sync.runner import SyncSession, command_logging, lock_path, stderr_is_terminal
 
@@ -65,12 +67,13 @@ def run_demo(days: int, db: Path, seed: int, console: Console | None = None, end
                             cache_days=min(days + 4, 100))  # ~4.5 MB a day; smaller caches double the CPU
     with tempfile.TemporaryDirectory(prefix="fitbit-sync-demo-") as tmp, run_in_thread(config) as server:
         base = server.base_url
-        settings = Settings(
+        values: dict[str, Any] = dict(
             client_id=config.client_id, client_secret=config.client_secret, api_base_url=base,
             auth_url=f"{base}/o/oauth2/v2/auth", token_url=f"{base}/token", revoke_url=f"{base}/revoke",
-            token_file=Path(tmp) / "token.json", data_dir=Path(tmp), store="sqlite", sqlite_path=db,
+            token_file=Path(tmp) / "token.json", data_dir=Path(tmp), store=SQLITE.name, sqlite_path=db,
             quota_per_minute=config.quota_per_minute, time_zone=None, types=[],
         )
+        settings = Settings(**values)
         console.print(f"emulator on {base} (seed {seed}); signing in through its OAuth consent ...")
         authorize(settings, open_browser=_open_in_http_client, echo=lambda _line: None, timeout=30)
         with command_logging(settings), SyncSession(settings, progress=stderr_is_terminal()) as session:

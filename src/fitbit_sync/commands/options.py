@@ -13,6 +13,7 @@ from typing import Any
 import typer
 
 from fitbit_sync.config import Settings, load_settings
+from fitbit_sync.stores.registry import SQLITE
 
 CONFIG_HELP = "TOML config file (default: $FITBIT_SYNC_CONFIG or ~/.config/fitbit-sync/config.toml)"
 DB_HELP = "use this SQLite file instead of the configured store"
@@ -30,4 +31,4 @@ def store_settings(config: Path | None, db: Path | None) -> Settings:
     """The settings of ``--config``, with ``--db`` (when given) as the store."""
     if db is None:
         return load_settings(config)
-    return load_settings(config, store="sqlite", sqlite_path=db.expanduser())
+    return load_settings(config, store=SQLITE.name, sqlite_path=db.expanduser())

@@ -7,9 +7,12 @@ Writes go through the shared line-protocol writer to the version's endpoint:
 - 3.x: ``POST /api/v3/write_lp?db=<database>&precision=millisecond&accept_partial=false``,
   ``Authorization: Bearer <token>``.
 
-Reads (statistics and export) use each version's query language: InfluxQL (``/query``), Flux
-(``/api/v2/query``, CSV) and SQL (``/api/v3/query_sql``, JSON lines). Messages never contain the
-password or token.
+Reads (statistics, records, bucketed aggregates: ``stores.base.Reader``) use each version's query
+language: InfluxQL (``/query``, ``GROUP BY time()``), Flux (``/api/v2/query``, CSV,
+``aggregateWindow``) and SQL (``/api/v3/query_sql``, JSON lines, ``date_bin``). A tag value to
+match is first changed the way it was written (``stores.values``). Opened only to read, the 1.x
+store creates no database: it checks that the database exists on its first read instead.
+Messages never contain the password or token.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,9 +32,13 @@ import orjson
 from fitbit_sync.errors import StoreError
 from fitbit_sync.records import Record, rfc3339_from_ms
 from fitbit_sync.redact import redact
-from fitbit_sync.schema import MEASUREMENTS, Measurement
-from fitbit_sync.stores.base import MeasurementStats
+from fitbit_sync.schema import FORMER_NAMES, MEASUREMENTS, Measurement
+from fitbit_sync.stores.base import Agg, MeasurementStats, Series
 from fitbit_sync.stores.influx_writer import WriteEndpoint
+from fitbit_sync.stores.registry import INFLUXDB1, INFLUXDB2, INFLUXDB3
+from fitbit_sync.stores.values import influx_tag_text
+
+Tags = Mapping[str, str] | None
 
 
 def influxql_ident(name: str) -> str:
@@ -41,8 +49,39 @@ def flux_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def influxql_literal(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def sql_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def stored_tags(m: Measurement, tags: Tags) -> dict[str, str] | None:
+    """The tag values to match, as InfluxDB holds them; None when no row can match (a tag the
+    measurement does not have)."""
+    wanted = dict(tags or {})
+    if any(t not in m.tags for t in wanted):
+        return None
+    return {t: influx_tag_text(v)[0] for t, v in wanted.items()}
+
+
+def series_from_rows(bucket_ms: int, aggs: Sequence[Agg], rows: Mapping[int, Mapping[str, Any]]) -> Series:
+    """A ``Series`` from aggregate values by bucket start (buckets without a value left out)."""
+    out = Series(bucket_ms, [], {a: [] for a in aggs})
+    for k in sorted(rows):
+        row = rows[k]
+        if all(row.get(a) is None for a in aggs):
+            continue
+        out.times.append(k)
+        for a in aggs:
+            value = row.get(a)
+            out.values[a].append(int(value) if a == "count" and value is not None else value)
+    return out
 
 
 def ms_from_text(text: str) -> int:
@@ -67,8 +106,11 @@ def ms_from_text(text: str) -> int:
 def record_from_row(m: Measurement, row: dict[str, Any], time_ms: int, zone: ZoneInfo) -> Record | None:
     """A record from a row of tag and field columns (unknown columns ignored, types from the schema)."""
     fields: dict[str, Any] = {}
+    former = FORMER_NAMES.get(m.name, {})
     for name, type_ in m.field_types.items():
         value = row.get(name)
+        if value is None and name in former:
+            value = row.get(former[name])
         if value is None or value == "":
             continue
         if type_ == "int":
@@ -93,6 +135,7 @@ class InfluxApi:
 
     def __init__(self, client: httpx.Client, base_url: str) -> None:
         self.client = client
+        self.read_only = False  # opened to read: check() creates nothing
         self.base_url = base_url.rstrip("/")
         self.label = f"InfluxDB at {redact(self.base_url)}"
 
@@ -106,7 +149,12 @@ class InfluxApi:
     def measurement_stats(self) -> list[MeasurementStats]:
         raise NotImplementedError
 
-    def read(self, m: Measurement, start_ms: int, end_ms: int, zone: ZoneInfo) -> Iterator[Record]:
+    def read(self, m: Measurement, start_ms: int, end_ms: int, zone: ZoneInfo, *, tags: Tags = None,
+             newest_first: bool = False, limit: int | None = None) -> Iterator[Record]:
+        raise NotImplementedError
+
+    def aggregate(self, m: Measurement, field_name: str, start_ms: int, end_ms: int, bucket_ms: int,
+                  aggs: Sequence[Agg]) -> Series:
         raise NotImplementedError
 
     # --- shared helpers -------------------------------------------------------------------------
@@ -126,11 +174,12 @@ class InfluxApi:
 
 
 class InfluxV1Api(InfluxApi):
-    store_name = "influxdb1"
+    store_name = INFLUXDB1.name
 
     def __init__(self, client: httpx.Client, base_url: str, database: str, username: str, password: str) -> None:
         super().__init__(client, base_url)
         self.database = database
+        self._database_checked = False
         self.auth = httpx.BasicAuth(username, password) if username else None
         self.label = f"InfluxDB 1.x at {redact(self.base_url)}"
 
@@ -144,6 +193,8 @@ class InfluxV1Api(InfluxApi):
         ping = self._request("GET", "/ping")
         if ping.status_code not in (200, 204):
             raise self._fail(ping, "pinging")
+        if self.read_only:
+            return  # a reader creates nothing: the first read checks that the database exists
         # CREATE DATABASE is idempotent; a user without admin rights gets an error we can ignore
         # (then the database must exist, and a write into a missing one says so).
         created = self._request("POST", "/query", data={"q": f"CREATE DATABASE {influxql_ident(self.database)}"},
@@ -157,8 +208,50 @@ class InfluxV1Api(InfluxApi):
                                  auth=self.auth or httpx.USE_CLIENT_DEFAULT)
         if response.status_code != 200:
             raise self._fail(response, "querying")
-        results: list[dict[str, Any]] = orjson.loads(response.content).get("results", [])
+        try:
+            results: list[dict[str, Any]] = orjson.loads(response.content).get("results", [])
+        except orjson.JSONDecodeError:
+            raise StoreError(f"{self.label} answered HTTP {response.status_code} without JSON") from None
         return results
+
+    def check_database(self) -> None:
+        """Once: InfluxDB 1.x answers a read of a missing database with just "not executed": say which."""
+        if self._database_checked:
+            return
+        self._database_checked = True
+        try:
+            [result] = self.query("SHOW DATABASES")
+        except StoreError as exc:
+            if "refused the credentials" in str(exc):
+                raise
+            return  # a user that may not list databases: let the real queries tell
+        names = {str(v[0]) for series in result.get("series", []) for v in series.get("values", [])}
+        if "error" not in result and self.database not in names:
+            raise StoreError(f"{self.label} has no database {self.database!r} "
+                             "(FITBIT_SYNC_INFLUXDB_DATABASE): database not found")
+
+    def rows(self, q: str) -> list[dict[str, Any]]:
+        """Rows (dicts by column, with the series' tags) of every series a read statement returns."""
+        self.check_database()
+        rows: list[dict[str, Any]] = []
+        for result in self.query(q):
+            if "error" in result:
+                raise StoreError(f"{self.label}: {_short(result['error'])}")
+            for series in result.get("series", []):
+                columns, tags = series["columns"], series.get("tags") or {}
+                for values in series.get("values", []):
+                    row = dict(zip(columns, values, strict=True))
+                    row.update(tags)
+                    rows.append(row)
+        return rows
+
+    def aggregate(self, m: Measurement, field_name: str, start_ms: int, end_ms: int, bucket_ms: int,
+                  aggs: Sequence[Agg]) -> Series:
+        f = influxql_ident(field_name)
+        selects = ", ".join(f"{a}({f}) AS {influxql_ident(a)}" for a in aggs)
+        rows = self.rows(f"SELECT {selects} FROM {influxql_ident(m.name)} WHERE time >= {int(start_ms)}ms AND "
+                         f"time < {int(end_ms)}ms GROUP BY time({int(bucket_ms)}ms) fill(none)")
+        return series_from_rows(bucket_ms, aggs, {int(r["time"]): r for r in rows})
 
     def measurement_stats(self) -> list[MeasurementStats]:
         names = list(MEASUREMENTS)
@@ -179,9 +272,17 @@ class InfluxV1Api(InfluxApi):
             stats.append(MeasurementStats(name, rows, first, last))
         return stats
 
-    def read(self, m: Measurement, start_ms: int, end_ms: int, zone: ZoneInfo) -> Iterator[Record]:
-        q = (f"SELECT * FROM {influxql_ident(m.name)} WHERE time >= {start_ms}ms AND time < {end_ms}ms "
-             "ORDER BY time ASC")
+    def read(self, m: Measurement, start_ms: int, end_ms: int, zone: ZoneInfo, *, tags: Tags = None,
+             newest_first: bool = False, limit: int | None = None) -> Iterator[Record]:
+        match = stored_tags(m, tags)
+        if match is None:
+            return
+        self.check_database()
+        where = "".join(f" AND {influxql_ident(t)} = {influxql_literal(v)}" for t, v in match.items())
+        q = (f"SELECT * FROM {influxql_ident(m.name)} WHERE time >= {start_ms}ms AND time < {end_ms}ms{where} "
+             f"ORDER BY time {'DESC' if newest_first else 'ASC'}")
+        if limit is not None:
+            q += f" LIMIT {int(limit)}"
         data = {"q": q, "db": self.database, "epoch": "ms", "chunked": "true", "chunk_size": "10000"}
         try:
             with self.client.stream("POST", self.base_url + "/query", data=data,
@@ -207,7 +308,7 @@ class InfluxV1Api(InfluxApi):
 
 
 class InfluxV2Api(InfluxApi):
-    store_name = "influxdb2"
+    store_name = INFLUXDB2.name
 
     def __init__(self, client: httpx.Client, base_url: str, org: str, bucket: str, token: str) -> None:
         super().__init__(client, base_url)
@@ -268,18 +369,44 @@ class InfluxV2Api(InfluxApi):
                 stats.append(MeasurementStats(m.name, count, first, last))
         return stats
 
-    def read(self, m: Measurement, start_ms: int, end_ms: int, zone: ZoneInfo) -> Iterator[Record]:
+    def read(self, m: Measurement, start_ms: int, end_ms: int, zone: ZoneInfo, *, tags: Tags = None,
+             newest_first: bool = False, limit: int | None = None) -> Iterator[Record]:
+        match = stored_tags(m, tags)
+        if match is None:
+            return
         query = (self._source(m, rfc3339_from_ms(start_ms), rfc3339_from_ms(end_ms))
+                 + "".join(f"  |> filter(fn: (r) => r[{flux_string(t)}] == {flux_string(v)})\n"
+                           for t, v in match.items())
                  + '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")\n'
-                 + '  |> group()\n  |> sort(columns: ["_time"])\n')
+                 + '  |> group()\n'
+                 + f'  |> sort(columns: ["_time"]{", desc: true" if newest_first else ""})\n'
+                 + (f"  |> limit(n: {int(limit)})\n" if limit is not None else ""))
         for row in self.flux(query):
             record = record_from_row(m, row, ms_from_text(row["_time"]), zone)
             if record is not None:
                 yield record
 
 
+    def aggregate(self, m: Measurement, field_name: str, start_ms: int, end_ms: int, bucket_ms: int,
+                  aggs: Sequence[Agg]) -> Series:
+        """One ``aggregateWindow`` per aggregate over all series of the field (devices together), each
+        its own ``yield``; a window's ``_start`` (clipped to the range) gives its UTC-aligned bucket."""
+        data = (self._source(m, rfc3339_from_ms(start_ms), rfc3339_from_ms(end_ms))
+                + f"  |> filter(fn: (r) => r._field == {flux_string(field_name)})\n  |> group()\n")
+        every = f"{int(bucket_ms)}ms"
+        query = f"data = {data}\n" + "\n".join(
+            f'data |> aggregateWindow(every: {every}, fn: {a}, createEmpty: false, timeSrc: "_start") '
+            f'|> yield(name: "{a}")' for a in aggs)
+        rows: dict[int, dict[str, Any]] = defaultdict(dict)
+        for row in self.flux(query):
+            if row.get("_time") and row.get("_value", "") != "":
+                k = ms_from_text(row["_time"]) // bucket_ms * bucket_ms
+                rows[k][row["result"]] = _number(row["_value"])
+        return series_from_rows(bucket_ms, aggs, rows)
+
+
 class InfluxV3Api(InfluxApi):
-    store_name = "influxdb3"
+    store_name = INFLUXDB3.name
 
     def __init__(self, client: httpx.Client, base_url: str, database: str, token: str) -> None:
         super().__init__(client, base_url)
@@ -322,13 +449,39 @@ class InfluxV3Api(InfluxApi):
                                                   ms_from_text(row["last"])))
         return stats
 
-    def read(self, m: Measurement, start_ms: int, end_ms: int, zone: ZoneInfo) -> Iterator[Record]:
+    def read(self, m: Measurement, start_ms: int, end_ms: int, zone: ZoneInfo, *, tags: Tags = None,
+             newest_first: bool = False, limit: int | None = None) -> Iterator[Record]:
+        match = stored_tags(m, tags)
+        if match is None:
+            return
+        where = "".join(f" AND {sql_ident(t)} = {sql_literal(v)}" for t, v in match.items())
         query = (f"SELECT * FROM {sql_ident(m.name)} WHERE time >= '{rfc3339_from_ms(start_ms)}' "
-                 f"AND time < '{rfc3339_from_ms(end_ms)}' ORDER BY time")
+                 f"AND time < '{rfc3339_from_ms(end_ms)}'{where} ORDER BY time{' DESC' if newest_first else ''}")
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
         for row in self.sql(query):
             record = record_from_row(m, row, ms_from_text(row["time"]), zone)
             if record is not None:
                 yield record
+
+
+    def aggregate(self, m: Measurement, field_name: str, start_ms: int, end_ms: int, bucket_ms: int,
+                  aggs: Sequence[Agg]) -> Series:
+        f = sql_ident(field_name)
+        fns = {"mean": f"avg({f})", "min": f"min({f})", "max": f"max({f})", "sum": f"sum({f})",
+               "count": f"count({f})", "last": f"last_value({f} ORDER BY time)"}
+        query = (f"SELECT date_bin(INTERVAL '{int(bucket_ms)} milliseconds', time, TIMESTAMP '1970-01-01T00:00:00Z') "
+                 f'AS "bucket", {", ".join(f"{fns[a]} AS {sql_ident(a)}" for a in aggs)} FROM {sql_ident(m.name)} '
+                 f"WHERE time >= '{rfc3339_from_ms(start_ms)}' AND time < '{rfc3339_from_ms(end_ms)}' "
+                 f"AND {f} IS NOT NULL GROUP BY 1 ORDER BY 1")
+        return series_from_rows(bucket_ms, aggs, {ms_from_text(r["bucket"]): r for r in self.sql(query)})
+
+
+def _number(text: str) -> float | int:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
 
 
 def parse_flux_csv(text: str) -> Iterator[dict[str, str]]:

@@ -15,6 +15,9 @@ field absent from the new row keeps its stored value. Messages never contain the
 Text (tags and string fields) is stored verbatim except what ``stores.values`` changes for every
 store (NUL, which ``text`` cannot hold, lone surrogates, over-long values, which would overflow a
 key's index row), counted in ``text_values.changed``: no value can fail a page.
+
+Opened only to read (``read_only``: status, export, the dashboard), nothing is created: tables
+that do not exist read as empty. Aggregates are one ``GROUP BY`` per field in SQL.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import contextlib
 import logging
 import struct
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from operator import attrgetter
 from typing import Any
@@ -33,9 +36,9 @@ from fitbit_sync.errors import ConfigError, StoreError
 from fitbit_sync.records import Record, chunks_by_measurement
 from fitbit_sync.redact import redact
 from fitbit_sync.schema import MEASUREMENTS, Measurement
-from fitbit_sync.schema import measurement as schema_measurement
-from fitbit_sync.stores.base import Coverage, MeasurementStats
-from fitbit_sync.stores.values import TextValues
+from fitbit_sync.stores.base import Agg, Coverage, MeasurementStats, Series
+from fitbit_sync.stores.registry import POSTGRES, StoreKind
+from fitbit_sync.stores.values import TextValues, storable_text
 
 log = logging.getLogger(__name__)
 
@@ -211,9 +214,10 @@ def _coercer(type_: str, measurement: str, field: str, text: TextValues) -> Call
 class PostgresStore:
     """Records, coverage and state in one PostgreSQL schema."""
 
-    name = "postgres"
+    name = POSTGRES.name
 
-    def __init__(self, conn: Any, schema: str = "fitbit", *, where: str = "PostgreSQL") -> None:
+    def __init__(self, conn: Any, schema: str = "fitbit", *, where: str = "PostgreSQL",
+                 read_only: bool = False) -> None:
         self._conn = conn
         self.schema = schema
         self.where = where
@@ -224,7 +228,21 @@ class PostgresStore:
         # one connection: calls from several threads (the engine's workers, the daemon) must not
         # interleave inside each other's transactions
         self._lock = threading.RLock()
-        self._guard("creating the tables", self._create_schema)
+        self.read_only = read_only
+        if read_only:
+            self._present = self._guard("reading the tables", self._present_tables)
+        else:
+            self._guard("creating the tables", self._create_schema)
+            self._present = {*self._tables, "_coverage", "_state"}
+
+    def _present_tables(self) -> set[str]:
+        rows = self._conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                                  (self.schema,)).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"{self.where} is open only to read")
 
     @property
     def connection(self) -> Any:
@@ -268,6 +286,8 @@ class PostgresStore:
     # --- writing --------------------------------------------------------------------------------
 
     def write(self, records: Iterable[Record], coverage: Sequence[Coverage] = ()) -> int:
+        self._writable()
+
         def run() -> int:
             written = 0
             with self._conn.transaction():
@@ -362,6 +382,8 @@ class PostgresStore:
     # --- reading --------------------------------------------------------------------------------
 
     def coverage(self, source: str, stream: str | None = None) -> list[Coverage]:
+        if "_coverage" not in self._present:
+            return []
         query = sql.SQL("SELECT source, stream, start_ms, end_ms, fetched_at_ms FROM {} WHERE source = %s").format(
             ident(self.schema, "_coverage"))
         params: tuple[str, ...] = (source,)
@@ -375,44 +397,95 @@ class PostgresStore:
     def measurement_stats(self) -> list[MeasurementStats]:
         parts = [sql.SQL("SELECT {}::text, count(*), (extract(epoch FROM min(time)) * 1000)::bigint, "
                          "(extract(epoch FROM max(time)) * 1000)::bigint FROM {}").format(
-            sql.Literal(name), table.name) for name, table in self._tables.items()]
+            sql.Literal(name), table.name) for name, table in self._tables.items() if name in self._present]
+        if not parts:
+            return []
         rows = self._guard("reading statistics",
                            lambda: self._conn.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall())
         return [MeasurementStats(name, count, first, last) for name, count, first, last in rows if count]
 
-    def read_records(self, measurement: str, start_ms: int | None = None, end_ms: int | None = None
-                     ) -> Iterator[Record]:
+    def read_records(self, measurement: str, start_ms: int | None = None, end_ms: int | None = None, *,
+                     tags: Mapping[str, str] | None = None, first_date: str | None = None,
+                     last_date: str | None = None, newest_first: bool = False,
+                     limit: int | None = None) -> Iterator[Record]:
         """Stored records of one measurement in ``[start_ms, end_ms)``, oldest first (streamed)."""
-        m = schema_measurement(measurement)
-        table = self._tables[m.name]
+        table = self._tables.get(measurement)
+        if table is None or measurement not in self._present or (limit is not None and limit <= 0):
+            return
+        m = table.m
+        if any(t not in m.tags for t in tags or {}) or ((first_date or last_date) and not table.by_date):
+            return
         columns = [sql.SQL("(extract(epoch FROM time) * 1000)::bigint")]
         if table.by_date:
             columns.append(sql.SQL("date::text"))
         columns += [ident(c) for c in (*m.tags, *m.field_names)]
-        query = sql.SQL("SELECT {} FROM {} WHERE time >= %s AND time < %s ORDER BY time").format(
-            sql.SQL(", ").join(columns), table.name)
+        where: list[Any] = [sql.SQL("time >= %s"), sql.SQL("time < %s")]
         start = _datetime(start_ms if start_ms is not None else MIN_MS + 86_400_000)
         end = _datetime(end_ms if end_ms is not None else MAX_MS - 86_400_000)
+        params: list[Any] = [start, end]
+        for op, day in ((">=", first_date), ("<=", last_date)):
+            if day:
+                where.append(sql.SQL("date " + op + " %s"))
+                params.append(_day(day))
+        for tag, value in (tags or {}).items():
+            where.append(sql.SQL("{} = %s").format(ident(tag)))
+            params.append(storable_text(value)[0])  # as it was written
+        order = sql.SQL("DESC" if newest_first else "ASC")
+        keys = [sql.SQL("date {}").format(order)] if table.by_date else []
+        query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {}").format(
+            sql.SQL(", ").join(columns), table.name, sql.SQL(" AND ").join(where),
+            sql.SQL(", ").join([*keys, sql.SQL("time {}").format(order)]))
+        if limit is not None:
+            query += sql.SQL(" LIMIT {}").format(sql.Literal(int(limit)))
         n_tags = len(m.tags)
+        offset = 2 if table.by_date else 1
         try:
             with self._lock, self._conn.transaction(), self._conn.cursor(name="fitbit_sync_read") as cur:
                 cur.itersize = 10_000
-                cur.execute(query, (start, end))
+                cur.execute(query, params)
                 for row in cur:
-                    offset = 2 if table.by_date else 1
-                    tags = {t: v for t, v in zip(m.tags, row[offset:offset + n_tags], strict=True) if v}
+                    tag_values = {t: v for t, v in zip(m.tags, row[offset:offset + n_tags], strict=True) if v}
                     values = row[offset + n_tags:]
                     fields = {f: v for f, v in zip(m.field_names, values, strict=True) if v is not None}
-                    yield Record(m.name, int(row[0]), fields, tags, row[1] if table.by_date else None)
+                    yield Record(m.name, int(row[0]), fields, tag_values, row[1] if table.by_date else None)
         except psycopg.Error as exc:
             raise StoreError(f"cannot read from {self.where}: {_reason(exc)}") from None
 
+    def aggregate(self, measurement: str, field_name: str, start_ms: int, end_ms: int, bucket_ms: int,
+                  aggs: Sequence[Agg] = ("mean",)) -> Series:
+        """One ``GROUP BY`` bucket of the epoch ms (``floor``: buckets before 1970 align too)."""
+        out = Series(bucket_ms, [], {a: [] for a in aggs})
+        table = self._tables.get(measurement)
+        if (table is None or measurement not in self._present or field_name not in table.m.field_types
+                or bucket_ms <= 0 or end_ms <= start_ms or not aggs):
+            return out
+        f = ident(field_name)
+        fns = {"mean": sql.SQL("avg({})::double precision").format(f), "min": sql.SQL("min({})").format(f),
+               "max": sql.SQL("max({})").format(f), "sum": sql.SQL("sum({})::double precision").format(f),
+               "count": sql.SQL("count({})").format(f),
+               "last": sql.SQL("(array_agg({} ORDER BY time DESC))[1]").format(f)}
+        b = int(bucket_ms)
+        query = sql.SQL(
+            "SELECT (floor(extract(epoch FROM time) * 1000 / {b}) * {b})::bigint AS bucket, {aggs} FROM {table} "
+            "WHERE time >= %s AND time < %s AND {f} IS NOT NULL GROUP BY 1 ORDER BY 1").format(
+            b=sql.Literal(b), aggs=sql.SQL(", ").join(fns[a] for a in aggs), table=table.name, f=f)
+        rows = self._guard("reading aggregates", lambda: self._conn.execute(
+            query, (_datetime(max(start_ms, MIN_MS + 1)), _datetime(min(end_ms, MAX_MS - 1)))).fetchall())
+        for row in rows:
+            out.times.append(int(row[0]))
+            for a, value in zip(aggs, row[1:], strict=True):
+                out.values[a].append(value)
+        return out
+
     def get_state(self, key: str) -> str | None:
+        if "_state" not in self._present:
+            return None
         query = sql.SQL("SELECT value FROM {} WHERE key = %s").format(ident(self.schema, "_state"))
         row = self._guard("reading state", lambda: self._conn.execute(query, (key,)).fetchone())
         return None if row is None else str(row[0])
 
     def set_state(self, key: str, value: str) -> None:
+        self._writable()
         query = sql.SQL("INSERT INTO {} (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = "
                         "excluded.value").format(ident(self.schema, "_state"))
         self._guard("writing state", lambda: self._conn.execute(query, (key, value)))
@@ -433,6 +506,13 @@ class PostgresStore:
                 return action()
         except psycopg.Error as exc:
             raise StoreError(f"{self.where}: failed while {what}: {_reason(exc)}") from None
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise StoreError(f"not a date: {text!r}") from None
 
 
 def _merge_duplicates(table: _Table, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -458,13 +538,14 @@ def _merge_duplicates(table: _Table, rows: list[tuple[Any, ...]]) -> list[tuple[
     return list(merged.values())
 
 
-def open_postgres_store(settings: Settings) -> PostgresStore:
-    """Connect to ``postgres_dsn`` and create the schema's tables if needed."""
+def open_postgres_store(settings: Settings, kind: StoreKind = POSTGRES, *, read_only: bool = False) -> PostgresStore:
+    """Connect to ``postgres_dsn`` and create the schema's tables if needed (``read_only``: never)."""
     if psycopg is None:
-        raise ConfigError("store postgres needs psycopg: pip install 'fitbit-sync[postgres]'")
-    dsn = settings.postgres_dsn.get_secret_value()
+        raise ConfigError(f"store {kind.name} needs psycopg: pip install 'fitbit-sync[postgres]'")
+    options = settings.postgres
+    dsn = options.dsn.get_secret_value()
     if not dsn:
-        raise ConfigError("store postgres needs FITBIT_SYNC_POSTGRES_DSN (e.g. postgresql://user:pw@host/fitbit)")
+        raise ConfigError(f"store {kind.name} needs FITBIT_SYNC_POSTGRES_DSN (e.g. postgresql://user:pw@host/fitbit)")
     try:
         params = psycopg.conninfo.conninfo_to_dict(dsn)
     except psycopg.ProgrammingError:
@@ -478,7 +559,7 @@ def open_postgres_store(settings: Settings) -> PostgresStore:
     except psycopg.Error as exc:
         raise StoreError(redact(f"cannot connect to {where}: {_reason(exc)}", (password, dsn))) from None
     try:
-        return PostgresStore(conn, settings.postgres_schema, where=where)
+        return PostgresStore(conn, options.schema_name, where=where, read_only=read_only)
     except StoreError as exc:
         conn.close()
         raise StoreError(redact(str(exc), (password, dsn))) from None

@@ -6,6 +6,10 @@ write of the same key merges: fields absent from the new record keep their store
 and coverage are committed in one transaction. Text (tags and string fields) is stored verbatim
 except what ``stores.values`` changes for every store (NUL, lone surrogates, over-long values),
 counted in ``text_values.changed``.
+
+Opened with ``read_only=True`` (status, export, the dashboard) the file is opened ``mode=ro``:
+nothing is created or changed, a missing file is an error, and missing tables read as empty.
+Reads are in ``sqlite_read``.
 """
 
 from __future__ import annotations
@@ -13,24 +17,28 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fitbit_sync.errors import StoreError
 from fitbit_sync.files import private_file
 from fitbit_sync.records import Record, chunks_by_measurement
 from fitbit_sync.schema import MEASUREMENTS, Measurement
 from fitbit_sync.stores import state as state_tables
-from fitbit_sync.stores.base import Coverage, MeasurementStats
+from fitbit_sync.stores.base import Agg, Coverage, MeasurementStats, Series
+from fitbit_sync.stores.registry import SQLITE, StoreKind
+from fitbit_sync.stores.sqlite_read import SQLiteReads, quote
 from fitbit_sync.stores.values import TextValues
+
+if TYPE_CHECKING:
+    from fitbit_sync.config import Settings
+
+__all__ = ["SQLiteStore", "open_sqlite_store", "quote", "table_ddl"]
 
 _SQL_TYPES = {"int": "INTEGER", "float": "REAL", "str": "TEXT", "bool": "INTEGER"}
 CHUNK_ROWS = 50_000
-
-
-def quote(identifier: str) -> str:
-    """A SQL identifier, quoted (measurement and field names contain spaces)."""
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def table_ddl(m: Measurement) -> str:
@@ -132,10 +140,16 @@ class _TableWriter:
 class SQLiteStore:
     """Records in one SQLite file (WAL); coverage and state in the same file."""
 
-    name = "sqlite"
+    name = SQLITE.name
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        self.text_values = TextValues(label="SQLite")  # text values changed, counted
+        if read_only:
+            self._open_to_read()
+            return
         try:
             _create_private(self.path)
             self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
@@ -145,8 +159,27 @@ class SQLiteStore:
             self._create_tables()
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open SQLite database {self.path}: {_reason(exc)}") from None
-        self.text_values = TextValues(label="SQLite")  # text values changed, counted
         self._writers = {name: _TableWriter(m, self.text_values) for name, m in MEASUREMENTS.items()}
+        self._state_tables = True
+        self.reads = SQLiteReads(self._conn, self._lock, self.path, {
+            m.name: {"time", "date", *m.tags, *m.field_names} for m in MEASUREMENTS.values()})
+
+    def _open_to_read(self) -> None:
+        """``mode=ro``: never creates the file, a table or the WAL; what is missing reads as empty."""
+        if not self.path.is_file():
+            raise StoreError(f"no SQLite database at {self.path}: run `fitbit-sync sync` or `fitbit-sync demo` first")
+        try:
+            self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30,
+                                         check_same_thread=False)
+            tables = {row[0] for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            columns = {name: {row[1] for row in self._conn.execute(f"PRAGMA table_info({quote(name)})")}
+                       for name in MEASUREMENTS if name in tables}
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read SQLite database {self.path}: {_reason(exc)}") from None
+        self._writers = {}
+        self._state_tables = "_coverage" in tables and "_state" in tables
+        self.reads = SQLiteReads(self._conn, self._lock, self.path, columns)
+
 
     def _create_tables(self) -> None:
         self._conn.execute("BEGIN IMMEDIATE")
@@ -173,6 +206,8 @@ class SQLiteStore:
         return self._conn
 
     def write(self, records: Iterable[Record], coverage: Sequence[Coverage] = ()) -> int:
+        if self.read_only:
+            raise StoreError(f"the SQLite database {self.path} is open only to read")
         written = 0
         try:
             self._conn.execute("BEGIN IMMEDIATE")
@@ -194,22 +229,49 @@ class SQLiteStore:
         return written
 
     def coverage(self, source: str, stream: str | None = None) -> list[Coverage]:
-        return state_tables.read_coverage(self._conn, source, stream)
+        if not self._state_tables:
+            return []
+        with self._lock:
+            return state_tables.read_coverage(self._conn, source, stream)
 
     def measurement_stats(self) -> list[MeasurementStats]:
         stats = []
         for m in MEASUREMENTS.values():
-            rows, first, last = self._conn.execute(
-                f"SELECT count(*), min(time), max(time) FROM {quote(m.name)}"
-            ).fetchone()
+            if not self.reads.has(m.name):
+                continue
+            with self._lock:
+                rows, first, last = self._conn.execute(
+                    f"SELECT count(*), min(time), max(time) FROM {quote(m.name)}"
+                ).fetchone()
             if rows:
                 stats.append(MeasurementStats(m.name, rows, first, last))
         return stats
 
+    def read_records(self, measurement: str, start_ms: int | None = None, end_ms: int | None = None, *,
+                     tags: Mapping[str, str] | None = None, first_date: str | None = None,
+                     last_date: str | None = None, newest_first: bool = False,
+                     limit: int | None = None) -> Iterator[Record]:
+        return self.reads.read_records(measurement, start_ms, end_ms, tags=tags, first_date=first_date,
+                                       last_date=last_date, newest_first=newest_first, limit=limit)
+
+    def aggregate(self, measurement: str, field_name: str, start_ms: int, end_ms: int, bucket_ms: int,
+                  aggs: Sequence[Agg] = ("mean",)) -> Series:
+        return self.reads.aggregate(measurement, field_name, start_ms, end_ms, bucket_ms, aggs)
+
+    def data_version(self) -> int:
+        """A number that changes when another connection commits to the file."""
+        with self._lock:
+            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
     def get_state(self, key: str) -> str | None:
-        return state_tables.read_state(self._conn, key)
+        if not self._state_tables:
+            return None
+        with self._lock:
+            return state_tables.read_state(self._conn, key)
 
     def set_state(self, key: str, value: str) -> None:
+        if self.read_only:
+            raise StoreError(f"the SQLite database {self.path} is open only to read")
         try:
             state_tables.write_state(self._conn, key, value)
         except sqlite3.Error as exc:
@@ -224,6 +286,11 @@ class SQLiteStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def open_sqlite_store(settings: Settings, kind: StoreKind = SQLITE, *, read_only: bool = False) -> SQLiteStore:
+    """The settings' database file (``read_only``: it must exist, nothing is created)."""
+    return SQLiteStore(settings.database_path, read_only=read_only)
 
 
 def _reason(exc: BaseException) -> str:

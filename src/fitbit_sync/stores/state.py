@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from fitbit_sync.files import private_file
 from fitbit_sync.stores.base import Coverage
@@ -79,8 +80,12 @@ class StateFile:
     """Coverage and state in a standalone SQLite file, for stores that live on a server. Usable
     from several threads (the sync engine writes from its workers): calls are serialized."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, read_only: bool = False) -> None:
         self._lock = threading.Lock()
+        if read_only:  # a reader (status, export): the file as a writer left it, nothing created
+            self._conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=30,
+                                         check_same_thread=False)
+            return
         if path != ":memory:":
             private_file(path)  # coverage of health data: 0600 (its -wal/-shm follow, see files.py)
         self._conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)

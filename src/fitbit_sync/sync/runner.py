@@ -91,10 +91,10 @@ def choose_streams(settings: Settings, types: str | None) -> list[Stream]:
 
 
 def lock_path(settings: Settings) -> Path:
-    if settings.store == "sqlite":
-        db = settings.database_path
-        return db.with_name(db.name + ".lock")
-    return settings.data_dir / "sync.lock"
+    """The one-writer lock of the configured store (``stores/registry.py`` knows where it lives)."""
+    from fitbit_sync.stores.registry import kind_of
+
+    return kind_of(settings).lock_path(settings)
 
 
 class SyncSession:
@@ -316,8 +316,8 @@ class _StderrHandler(logging.Handler):
 
 def log_secrets(settings: Settings) -> tuple[str, ...]:
     """The configured secrets a log line must never show (besides what ``redact`` finds by form)."""
-    return tuple(s.get_secret_value() for s in (settings.client_secret, settings.influxdb_password,
-                                                 settings.influxdb_token))
+    return tuple(s.get_secret_value() for s in (settings.client_secret, settings.influxdb.password,
+                                                 settings.influxdb.token))
 
 
 @contextlib.contextmanager

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fitbit_sync.stores.registry import KINDS
+
 HERE = Path(__file__).resolve().parent
-FLAVOUR_NAMES = ("influxdb1", "influxdb2", "influxdb3", "postgres")
+#: The store kinds with Grafana provisioning: those with a Grafana dialect in ``stores/registry.py``.
+FLAVOUR_NAMES = tuple(kind.name for kind in KINDS.values() if kind.grafana_dialect)
 
 
 def provisioning_dir(store: str) -> Path:

@@ -1,5 +1,5 @@
 """Write the Grafana provisioning files: one datasource, one dashboard provider and one dashboard
-per store flavour (``influxdb1``, ``influxdb2``, ``influxdb3``, ``postgres``).
+per store flavour: each store kind of ``stores/registry.py`` that names a Grafana dialect.
 
 ``python -m fitbit_sync.dashboards.grafana.build`` regenerates them from ``panels`` and
 ``dialects``; tests/grafana checks that the committed files equal the output. The datasource
@@ -17,6 +17,7 @@ from typing import Any
 from fitbit_sync.dashboards.grafana import HERE
 from fitbit_sync.dashboards.grafana.dialects import ACTIVITY_VARIABLE, RENDER
 from fitbit_sync.dashboards.grafana.panels import ROWS, Panel, Query
+from fitbit_sync.stores.registry import KINDS, StoreKind
 
 GRID_WIDTH = 24
 PROVISIONED_JSON = "/etc/grafana/provisioning/dashboards/json"
@@ -50,8 +51,9 @@ def _datasource(name: str, ds_type: str, body: str) -> str:
     )
 
 
-FLAVOURS: dict[str, Flavour] = {
-    "influxdb1": Flavour("influxdb1", "influxql", "InfluxDB 1.x", "influxdb", _datasource("influxdb1", "influxdb", (
+#: Per Grafana dialect: the data source plugin and its settings (from the same ``FITBIT_SYNC_*`` variables).
+DATASOURCES: dict[str, tuple[str, str]] = {
+    "influxql": ("influxdb", (
         "    url: ${FITBIT_SYNC_INFLUXDB_URL}\n"
         "    user: ${FITBIT_SYNC_INFLUXDB_USERNAME}\n"
         "    jsonData:\n"
@@ -59,8 +61,8 @@ FLAVOURS: dict[str, Flavour] = {
         "      httpMode: POST\n"
         "    secureJsonData:\n"
         "      password: ${FITBIT_SYNC_INFLUXDB_PASSWORD}\n"
-    ))),
-    "influxdb2": Flavour("influxdb2", "flux", "InfluxDB 2.x", "influxdb", _datasource("influxdb2", "influxdb", (
+    )),
+    "flux": ("influxdb", (
         "    url: ${FITBIT_SYNC_INFLUXDB_URL}\n"
         "    jsonData:\n"
         "      version: Flux\n"
@@ -68,8 +70,8 @@ FLAVOURS: dict[str, Flavour] = {
         "      defaultBucket: ${FITBIT_SYNC_INFLUXDB_BUCKET}\n"
         "    secureJsonData:\n"
         "      token: ${FITBIT_SYNC_INFLUXDB_TOKEN}\n"
-    ))),
-    "influxdb3": Flavour("influxdb3", "influxsql", "InfluxDB 3.x", "influxdb", _datasource("influxdb3", "influxdb", (
+    )),
+    "influxsql": ("influxdb", (
         "    url: ${FITBIT_SYNC_INFLUXDB_URL}\n"
         "    jsonData:\n"
         "      version: SQL\n"
@@ -78,19 +80,29 @@ FLAVOURS: dict[str, Flavour] = {
         "      insecureGrpc: true\n"
         "    secureJsonData:\n"
         "      token: ${FITBIT_SYNC_INFLUXDB_TOKEN}\n"
-    ))),
-    "postgres": Flavour("postgres", "postgres", "PostgreSQL", "grafana-postgresql-datasource", _datasource(
-        "postgres", "grafana-postgresql-datasource", (
-            "    url: ${POSTGRES_HOST}:5432\n"
-            "    user: ${POSTGRES_USER}\n"
-            "    jsonData:\n"
-            "      database: ${POSTGRES_DB}\n"
-            "      sslmode: disable\n"
-            "      postgresVersion: 1500\n"
-            "      timescaledb: false\n"
-            "    secureJsonData:\n"
-            "      password: ${POSTGRES_PASSWORD}\n"
-        ))),
+    )),
+    "postgresql": ("grafana-postgresql-datasource", (
+        "    url: ${POSTGRES_HOST}:5432\n"
+        "    user: ${POSTGRES_USER}\n"
+        "    jsonData:\n"
+        "      database: ${POSTGRES_DB}\n"
+        "      sslmode: disable\n"
+        "      postgresVersion: 1500\n"
+        "      timescaledb: false\n"
+        "    secureJsonData:\n"
+        "      password: ${POSTGRES_PASSWORD}\n"
+    )),
+}
+
+
+def _flavour(kind: StoreKind, dialect: str) -> Flavour:
+    ds_type, body = DATASOURCES[dialect]
+    return Flavour(kind.name, dialect, kind.title, ds_type, _datasource(kind.name, ds_type, body))
+
+
+#: One flavour per store kind with a Grafana dialect (``stores/registry.py``), named like the kind.
+FLAVOURS: dict[str, Flavour] = {
+    kind.name: _flavour(kind, kind.grafana_dialect) for kind in KINDS.values() if kind.grafana_dialect
 }
 
 PROVIDER_YAML = (

@@ -3,7 +3,7 @@
 - ``influxql`` (InfluxDB 1.x): ``SELECT mean("value") AS "x" FROM "m" WHERE $timeFilter GROUP BY time(...)``
 - ``flux`` (InfluxDB 2.x): ``from(bucket: v.defaultBucket) |> range(...) |> filter(...) |> aggregateWindow(...)``
 - ``influxsql`` (InfluxDB 3.x through Grafana's SQL mode): ``SELECT $__dateBin(time) AS time, avg(...)``
-- ``postgres``: ``SELECT $__timeGroupAlias(time, ...), avg(...) FROM fitbit."m" WHERE $__timeFilter(time)``
+- ``postgresql``: ``SELECT $__timeGroupAlias(time, ...), avg(...) FROM fitbit."m" WHERE $__timeFilter(time)``
 
 Identifiers are always quoted (measurement and field names contain spaces and capitals).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from fitbit_sync.dashboards.grafana.panels import Query
 
-DIALECTS = ("influxql", "flux", "influxsql", "postgres")
+DIALECTS = ("influxql", "flux", "influxsql", "postgresql")
 PG_SCHEMA = "fitbit"
 _SQL_AGG = {"mean": "avg", "sum": "sum", "max": "max", "min": "min"}
 _INTERVAL_WORDS = {"1m": "1 minute", "5m": "5 minutes", "1h": "1 hour", "1d": "1 day"}
@@ -126,7 +126,7 @@ def postgres(query: Query) -> str:
     return _sql(query, f"{PG_SCHEMA}.{quote(query.measurement)}", f"$__timeGroupAlias(time, {every})")
 
 
-RENDER = {"influxql": influxql, "flux": flux, "influxsql": influxsql, "postgres": postgres}
+RENDER = {"influxql": influxql, "flux": flux, "influxsql": influxsql, "postgresql": postgres}
 
 #: The query of the dashboard variable ``ActivityGPS``: workouts with a GPS track in the range.
 ACTIVITY_VARIABLE = {
@@ -135,5 +135,5 @@ ACTIVITY_VARIABLE = {
              'schema.tagValues(bucket: v.defaultBucket, tag: "ActivityID", '
              'predicate: (r) => r._measurement == "GPS", start: v.timeRangeStart, stop: v.timeRangeStop)'),
     "influxsql": 'SELECT DISTINCT "ActivityID" FROM "GPS" WHERE $__timeFilter(time) ORDER BY 1 DESC',
-    "postgres": f'SELECT DISTINCT "ActivityID" FROM {PG_SCHEMA}."GPS" WHERE $__timeFilter(time) ORDER BY 1 DESC',
+    "postgresql": f'SELECT DISTINCT "ActivityID" FROM {PG_SCHEMA}."GPS" WHERE $__timeFilter(time) ORDER BY 1 DESC',
 }

@@ -1,7 +1,8 @@
 """The built-in HTML dashboard: ``fitbit-sync dashboard`` serves it, ``--out`` writes a report.
 
-``open_source(settings)`` gives the ``DashboardSource`` for the configured store (SQLite or
-InfluxDB 1.x); ``server.create_app`` and ``report.build_report`` draw from it. ``user_zone`` is the
+``open_source(settings)`` gives the ``DashboardSource`` for the configured store, whichever it is
+(the store opened read-only, with its kind's dashboard reader from ``stores/registry.py``);
+``server.create_app`` and ``report.build_report`` draw from it. ``user_zone`` is the
 zone every view is drawn in, the one daily values are dated in: one rule for page, report and ``status``.
 """
 
@@ -12,9 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fitbit_sync.config import Settings
 from fitbit_sync.dashboards.html.source import DashboardSource
-from fitbit_sync.errors import ConfigError
-
-SUPPORTED_STORES = ("sqlite", "influxdb1")
+from fitbit_sync.stores.registry import SQLITE, kind_of
 
 
 def user_zone(settings_zone: str | None, source: DashboardSource) -> str | None:
@@ -31,23 +30,14 @@ def user_zone(settings_zone: str | None, source: DashboardSource) -> str | None:
 
 
 def open_source(settings: Settings, sqlite_path: Path | None = None) -> DashboardSource:
-    """The dashboard's reader for the configured store; ConfigError for stores it cannot read."""
-    if sqlite_path is not None or settings.store == "sqlite":
-        from fitbit_sync.dashboards.html.sqlite_source import SQLiteSource
-
-        return SQLiteSource(sqlite_path or settings.database_path)
-    if settings.store == "influxdb1":
-        from fitbit_sync.dashboards.html.influx_source import InfluxSource
-
-        url = settings.influxdb_url.rstrip("/")
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError("invalid setting influxdb_url (env FITBIT_SYNC_INFLUXDB_URL): not an http(s) URL")
-        return InfluxSource(
-            url, settings.influxdb_database, username=settings.influxdb_username,
-            password=settings.influxdb_password.get_secret_value(), zone=ZoneInfo(settings.time_zone or "UTC"),
-            timeout=settings.request_timeout,
-        )
-    raise ConfigError(
-        f"the HTML dashboard reads the sqlite and influxdb1 stores, not {settings.store}: "
-        "use the Grafana dashboards, or `fitbit-sync dashboard --db FILE` on a SQLite copy"
-    )
+    """The dashboard's reader for the configured store (or the SQLite file ``sqlite_path``), opened
+    only to read: nothing is created."""
+    if sqlite_path is not None:
+        settings = settings.model_copy(update={"store": SQLITE.name, "sqlite_path": sqlite_path})
+    kind = kind_of(settings)
+    store = kind.open(settings, read_only=True)
+    try:
+        return kind.open_dashboard(store)
+    except BaseException:
+        store.close()
+        raise

@@ -2,18 +2,20 @@
 
 A source answers a handful of questions (aggregated series in time buckets, daily values, sleep
 segments and nights, workouts, a GPS track) so that years of 5-second heart rate come back as a
-few thousand points. Implementations: ``sqlite_source`` (SQL ``GROUP BY`` time buckets) and
-``influx_source`` (InfluxQL ``GROUP BY time()``).
+few thousand points. One implementation reads every store through its read side
+(``store_source.StoreSource`` over ``stores.base.Reader``); ``sqlite_source`` adds hourly rollups
+of the big intraday fields, ``influx_source`` opens an InfluxDB 1.x database by URL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Protocol
 
-Agg = Literal["mean", "min", "max", "sum", "last"]
-AGGS: tuple[Agg, ...] = ("mean", "min", "max", "sum", "last")
+from fitbit_sync.stores.base import AGGS, Agg, Series
+
+__all__ = ["AGGS", "Agg", "DashboardSource", "Series", "bucket_for"]
 
 SECOND = 1000
 MINUTE = 60 * SECOND
@@ -42,20 +44,6 @@ def bucket_for(span_ms: int, max_points: int, floor_ms: int = SECOND) -> int:
         if size >= floor_ms and span_ms / size <= max_points:
             return size
     return max(-(-span_ms // max_points), NICE_BUCKETS_MS[-1])
-
-
-@dataclass(slots=True)
-class Series:
-    """A field cut into ``bucket_ms`` buckets: bucket start times and one list per aggregate.
-
-    Only buckets holding data are present (no null filling)."""
-
-    bucket_ms: int
-    times: list[int] = field(default_factory=list)
-    values: dict[str, list[float | None]] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.times)
 
 
 @dataclass(frozen=True, slots=True)
