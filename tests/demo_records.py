@@ -149,6 +149,10 @@ def demo_records(days: int = 3, end: date = END, device: str = DEVICE, zone: str
         out.append(Record("weight", morning, {"value": round(kg / 0.45359237, 2), "kg": kg}, tags))
         out.append(Record("bmi", morning, {"value": round(kg / 1.78**2, 2)}, tags))
         out.append(Record("BodyFat", morning, {"value": 18.5}, tags))
+        if offset == 0:  # entered by hand once in a while
+            out.append(Record("height", morning - 60_000, {"value": 1.78}, tags))
+        out.append(Record("VO2 Max Samples", morning + 3_600_000, {"value": 44.5, "method": "GOOGLE_DEMOGRAPHIC"},
+                          tags))
 
         # --- daily values -----------------------------------------------------------------------
         def daily(name: str, fields: dict, iso: str = iso, day_ms: int = day_ms) -> None:

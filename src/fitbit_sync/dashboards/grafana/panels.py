@@ -110,7 +110,8 @@ ROWS: tuple[Row, ...] = (
                                               ("nonRemHR", "Non-REM heart rate")),), 8),
         Panel("Heart-rate variability samples", "timeseries",
               (q("HRV_Intraday", ("rmssd", "RMSSD"), ("sdnn", "SDNN"), agg="mean"),), 12, unit="ms"),
-        Panel("Cardio fitness (VO2 max)", "timeseries", (q("VO2 Max", ("vo2Max", "VO2 max")),), 12,
+        Panel("Cardio fitness (VO2 max)", "timeseries", (q("VO2 Max", ("vo2Max", "VO2 max")),
+                                                          q("VO2 Max Samples", ("value", "VO2 max sample"))), 12,
               unit="ml/kg/min"),
     )),
     Row("Activity", (
@@ -143,9 +144,10 @@ ROWS: tuple[Row, ...] = (
                  ("peakMin", "Peak")),), 12, unit="bpm"),
     )),
     Row("Body", (
-        Panel("Weight", "timeseries", (q("weight", ("kg", "Weight")),), 8, unit="masskg"),
-        Panel("BMI", "timeseries", (q("bmi", ("value", "BMI")),), 8),
-        Panel("Body fat", "timeseries", (q("BodyFat", ("value", "Body fat")),), 8, unit="percent"),
+        Panel("Weight", "timeseries", (q("weight", ("kg", "Weight")),), 6, unit="masskg"),
+        Panel("BMI", "timeseries", (q("bmi", ("value", "BMI")),), 6),
+        Panel("Body fat", "timeseries", (q("BodyFat", ("value", "Body fat")),), 6, unit="percent"),
+        Panel("Height", "stat", (q("height", ("value", "Height")),), 6, unit="lengthm"),
     )),
     Row("Workouts", (
         Panel("Workouts", "table", (q("Activity Records", ("duration", "Duration"), ("distance", "Distance km"),
