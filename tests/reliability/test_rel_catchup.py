@@ -270,7 +270,7 @@ class Tally:
     chains: int = 0
     finished_first: int = 0
     not_reached: int = 0
-    plans: Counter[str] = field(default_factory=Counter)
+    plans: Counter[Plan] = field(default_factory=Counter)
     phases: Counter[str] = field(default_factory=Counter)
     exits: Counter[str] = field(default_factory=Counter)
     lost: int = 0
@@ -281,6 +281,15 @@ class Tally:
     corrupt_db: int = 0
     failures: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
+
+    def by_dimension(self) -> list[Counter[str]]:
+        """Stops counted by command, signal, moment and page order."""
+        dims: list[Counter[str]] = [Counter(), Counter(), Counter(), Counter()]
+        for plan, n in self.plans.items():
+            for counter, value in zip(dims, (plan.command, plan.signal.name, f"at a {plan.moment}", plan.order),
+                                      strict=True):
+                counter[value] += n
+        return dims
 
     def lost_counts(self) -> dict[str, int]:
         return {"rows lost": self.lost, "rows duplicated/changed": self.extra, "coverage holes": self.holes,
@@ -350,7 +359,7 @@ def stop_once(world: World, store: Store, ws: rs.Workspace, plan: Plan, r: rando
         return delay
     tally.kills += 1
     tally.phases[phase] += 1
-    tally.plans[plan.describe()] += 1
+    tally.plans[plan] += 1
     ok, problems = rs.token_state(ws.token_file)
     tally.tokens_lost += not ok
     tally.unsafe_temp_files += len(problems)
@@ -411,14 +420,18 @@ def test_sync_and_daemon_stopped_during_a_catch_up_lose_nothing(world: World, le
 
     for kind, tally in tallies.items():
         ref = world.references[kind]
-        plans = "; ".join(f"{n} {p}" for p, n in sorted(tally.plans.items()))
+        unit = "rows" if kind == "SQLite" else "points"
+        plans = "; ".join(", ".join(f"{n} {value}" for value, n in sorted(counter.items()))
+                          for counter in tally.by_dimension())
         exits = ", ".join(f"{n} {e}" for e, n in tally.exits.most_common())
+        phases = ", ".join(f"{n} {p}" for p, n in tally.phases.most_common())
         compared = "every table" if kind == "SQLite" else "SELECT * per measurement"
         ledger.add("Crashes", f"{kind}: sync and daemon SIGKILLed/SIGTERMed during a multi-day catch-up after an "
                               f"old backfill, rerun/restart, compare {compared}", tried=tally.kills,
                    survived=tally.kills if tally.clean else 0, lost=tally.lost_counts(),
-                   detail=f"{tally.chains} chains, each compared with the {ref.total_rows:,} rows of an "
-                          f"uninterrupted ~{OLD_DAYS[1]}-day catch-up; {plans}; runs {exits}; page boundary: the next "
+                   detail=f"{tally.chains} chains, each compared with the {ref.total_rows:,} {unit} of an "
+                          f"uninterrupted ~{OLD_DAYS[1]}-day catch-up; {plans}; stopped runs: {exits}; stops at: "
+                          f"{phases}; page boundary: the next "
                           f"heart-rate page held after one older than 3 days, {tally.not_reached} not reached")
     for tally in tallies.values():
         assert not tally.failures, tally.failures
