@@ -347,7 +347,9 @@ def stop_once(world: World, store: Store, ws: rs.Workspace, plan: Plan, r: rando
         proxy.clear()
     result = live.finish()
     served = [p.oldest_ms for p in proxy.pages_of("heart-rate") if p.oldest_ms is not None]
-    if served != sorted(served, reverse=plan.order == NEWEST):  # the proxy keeps its promise
+    # The proxy keeps its promise. Only a chain's first run has one heart-rate request; a resumed
+    # run has two (the hole and the newest days), whose pages interleave on the engine's workers.
+    if first and served != sorted(served, reverse=plan.order == NEWEST):
         tally.failures.append(f"{plan.describe()}: heart-rate pages served out of order: {served}")
     how = expected_exit(plan, result)
     if how is None:
