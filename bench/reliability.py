@@ -3,6 +3,7 @@ concurrent rounds than CI runs, and the table of what was tried, what survived a
 
     python bench/reliability.py                      # the counts of docs/reliability.md
     python bench/reliability.py --kills 100 --examples 1000 --markdown bench/out/reliability.md
+    python bench/reliability.py --only catchup --catchup-kills 100   # one part of the tier
 
 It runs ``pytest -m reliability tests/reliability`` with ``FITBIT_SYNC_RELIABILITY_*`` raised
 (see ``tests/reliability/rel_support.py``), reads the ledger the tier writes and prints it as a
@@ -25,6 +26,9 @@ sys.path.insert(0, str(ROOT / "tests" / "reliability"))
 
 from rel_ledger import markdown_table, rows_from_json  # noqa: E402
 
+#: the tier's parts, by test file: tests/reliability/test_rel_<part>.py
+PARTS = tuple(sorted(p.stem.removeprefix("test_rel_") for p in (ROOT / "tests" / "reliability").glob("test_rel_*.py")))
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -35,6 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=5, help="runs per fault scenario, concurrency and disk rounds (CI: 1)")
     p.add_argument("--long-outages", type=int, default=2, help="InfluxDB outages longer than the writer's retries "
                    "(20 s each; CI: 0)")
+    p.add_argument("--catchup-kills", type=int, default=50, help="SIGKILLs/SIGTERMs of sync and daemon catch-ups "
+                   "(CI: 3)")
+    p.add_argument("--only", default="", help=f"comma-separated parts to run ({', '.join(PARTS)}; default: all)")
     p.add_argument("--seed", default="", help="seed of every random choice (default: a new one, printed)")
     p.add_argument("--report", type=Path, default=ROOT / "bench" / "out" / "reliability.json")
     p.add_argument("--markdown", type=Path, help="also write the table (Markdown) to this file")
@@ -44,6 +51,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    parts = [part.strip().replace("-", "_") for part in args.only.split(",") if part.strip()]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        print(f"unknown part(s) {', '.join(unknown)}; known: {', '.join(PARTS)}")
+        return 2
     seed = args.seed or f"bench-{int(time.time())}"
     args.report.parent.mkdir(parents=True, exist_ok=True)
     env = {
@@ -54,11 +66,13 @@ def main(argv: list[str] | None = None) -> int:
         "FITBIT_SYNC_RELIABILITY_EXAMPLES": str(args.examples),
         "FITBIT_SYNC_RELIABILITY_ROUNDS": str(args.rounds),
         "FITBIT_SYNC_RELIABILITY_LONG_OUTAGES": str(args.long_outages),
+        "FITBIT_SYNC_RELIABILITY_CATCHUP_KILLS": str(args.catchup_kills),
         "FITBIT_SYNC_RELIABILITY_SEED": seed,
         "FITBIT_SYNC_RELIABILITY_REPORT": str(args.report),
     }
+    targets = [f"tests/reliability/test_rel_{part}.py" for part in parts] or ["tests/reliability"]
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-m", "reliability", "-q",
-               "--timeout", "7200", "tests/reliability", *args.pytest_args]
+               "--timeout", "7200", *targets, *args.pytest_args]
     shown = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if k.startswith("FITBIT_SYNC_RELIABILITY_")
                      and k != "FITBIT_SYNC_RELIABILITY_REPORT")
     print(f"$ {shown} python {' '.join(command[1:])}", flush=True)
@@ -84,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         rerun = (f"python bench/reliability.py --kills {args.kills} --targeted {args.targeted} "
                  f"--fault-rates {args.fault_rates} --examples {args.examples} --rounds {args.rounds} "
-                 f"--long-outages {args.long_outages} --seed {seed}")
+                 f"--long-outages {args.long_outages} --catchup-kills {args.catchup_kills}"
+                 f"{' --only ' + ','.join(parts) if parts else ''} --seed {seed}")
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(f"{table}\n\n{summary}\n\nCommand: `{rerun}`\n")
     return rc

@@ -106,5 +106,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if rs.REPORT:
         Path(rs.REPORT).write_text(json.dumps({"rows": rs.LEDGER.to_json(), "counts": {
             "kills": rs.KILLS, "targeted": rs.TARGETED, "fault_rates": list(rs.FAULT_RATES),
-            "examples": rs.EXAMPLES, "rounds": rs.ROUNDS, "long_outages": rs.LONG_OUTAGES, "seed": rs.SEED}},
+            "examples": rs.EXAMPLES, "rounds": rs.ROUNDS, "long_outages": rs.LONG_OUTAGES,
+            "catchup_kills": rs.CATCHUP_KILLS, "seed": rs.SEED}},
             indent=2))

@@ -59,6 +59,7 @@ FAULT_RATES = _env_floats("FITBIT_SYNC_RELIABILITY_FAULT_RATES", "0.1,0.3")
 EXAMPLES = _env_int("FITBIT_SYNC_RELIABILITY_EXAMPLES", 20)  # hypothesis examples per fuzzed input
 ROUNDS = _env_int("FITBIT_SYNC_RELIABILITY_ROUNDS", 1)  # runs per fault scenario, concurrency and disk rounds
 LONG_OUTAGES = _env_int("FITBIT_SYNC_RELIABILITY_LONG_OUTAGES", 0)  # InfluxDB down longer than the retries
+CATCHUP_KILLS = _env_int("FITBIT_SYNC_RELIABILITY_CATCHUP_KILLS", 3)  # stops of sync/daemon catch-ups
 SEED = os.environ.get("FITBIT_SYNC_RELIABILITY_SEED", "fitbit-sync-reliability")
 REPORT = os.environ.get("FITBIT_SYNC_RELIABILITY_REPORT", "")
 
