@@ -458,8 +458,6 @@ def test_sync_and_daemon_stopped_during_a_catch_up_lose_nothing(world: World, le
 
 
 
-@pytest.mark.xfail(strict=True, reason="the daemon's SIGTERM handler sets its stop Event, whose lock the main thread "
-                   "holds inside Event.wait(): the daemon can hang on SIGTERM (found by the catch-up chains)")
 def test_the_daemon_sigterm_handler_never_waits_for_a_lock_the_main_thread_holds() -> None:
     """A signal handler runs in the main thread between two bytecodes, possibly inside
     ``Event.wait()`` of the daemon's idle loop, which holds the Event's (non-reentrant) lock for a

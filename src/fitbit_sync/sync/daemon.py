@@ -123,7 +123,13 @@ class Daemon:
         """Stop the daemon (the SIGTERM handler); use this rather than setting ``stop`` directly."""
         log.info("stopping (signal %s)", signum) if signum else log.info("stopping")
         self._stop_requested = True
-        self.stop.set()
+        if signum is None:
+            self.stop.set()
+            return
+        # In a signal handler the main thread may be inside ``self.stop.wait()``, holding the
+        # Event's non-reentrant lock: ``set()`` here would wait for it forever. Another thread
+        # can take it as soon as the main thread's wait lets go.
+        threading.Thread(target=self.stop.set, name="daemon-stop", daemon=True).start()
 
     def _rearm(self) -> None:
         """A fatal error inside a sync (a store failure) sets the shared stop event to end that
