@@ -4,38 +4,19 @@ memory or time unbounded (emulator faults aimed at ``/token``, over real HTTP)."
 
 from __future__ import annotations
 
-import contextlib
-import resource
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from oauth_helpers import settings_for
 
+from answer_limits import max_rss_mb, watchdog
 from fitbit_sync.auth.oauth import TOKEN_BODY_CAP, OAuthClient
 from fitbit_sync.emulator.testing import EmulatorServer
 from fitbit_sync.errors import SourceError
 
 pytestmark = pytest.mark.reliability
-
-
-@contextlib.contextmanager
-def watchdog(server: EmulatorServer, seconds: float) -> Iterator[None]:
-    """Stop ``server`` after ``seconds``: a client that never gives up fails instead of hanging."""
-    done = threading.Event()
-    thread = threading.Thread(target=lambda: done.wait(seconds) or server.stop(), daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
-
-
-def max_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def test_an_endless_token_answer_is_refused_at_the_cap(emulator_factory: Callable[..., EmulatorServer],
