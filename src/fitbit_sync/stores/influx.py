@@ -22,13 +22,12 @@ import httpx
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import ConfigError, StoreError
 from fitbit_sync.files import private_dir
-from fitbit_sync.net.retry import RetryPolicy
 from fitbit_sync.records import Record
 from fitbit_sync.redact import redact
 from fitbit_sync.schema import measurement as schema_measurement
 from fitbit_sync.stores.base import Coverage, MeasurementStats
 from fitbit_sync.stores.influx_api import InfluxApi, InfluxV1Api, InfluxV2Api, InfluxV3Api
-from fitbit_sync.stores.influx_writer import LineProtocolWriter
+from fitbit_sync.stores.influx_writer import LineProtocolWriter, RetryPolicy
 from fitbit_sync.stores.spool import Spool
 from fitbit_sync.stores.state import StateFile
 
