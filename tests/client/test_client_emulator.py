@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import resource
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -15,6 +12,7 @@ from typing import Any
 import pytest
 from client_helpers import signed_in
 
+from answer_limits import max_rss_mb, watchdog
 from fitbit_sync import catalog
 from fitbit_sync.emulator.testing import EmulatorServer
 from fitbit_sync.errors import SourceError
@@ -180,24 +178,6 @@ def test_concurrent_workers_get_the_same_data(client: HealthApiClient) -> None:
         parallel = list(pool.map(lambda day: client.list_data_points("heart-rate", filter=hr_filter(*day),
                                                                      page_size=10_000), days))
     assert parallel == sequential
-
-
-@contextlib.contextmanager
-def watchdog(server: EmulatorServer, seconds: float) -> Iterator[None]:
-    """Stop ``server`` after ``seconds`` so that a client that never gives up fails the test
-    instead of hanging (or eating memory) forever."""
-    done = threading.Event()
-    thread = threading.Thread(target=lambda: done.wait(seconds) or server.stop(), daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
-
-
-def max_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 @pytest.mark.reliability

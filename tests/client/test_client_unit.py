@@ -369,7 +369,7 @@ def test_a_page_up_to_twice_its_size_is_accepted() -> None:
 
 
 def test_proxies_from_the_environment_still_apply_and_read_abortably(monkeypatch: pytest.MonkeyPatch) -> None:
-    from fitbit_sync.sources.google_health.transport import _SlicedBackend
+    from fitbit_sync.net.transport import _SlicedBackend
 
     for name in ("ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
@@ -389,3 +389,15 @@ def test_an_escaped_lone_surrogate_is_read_not_refused() -> None:
     assert _json_object(body)["dataPoints"][0]["exercise"]["displayName"] == "run \ud800 x"
     with pytest.raises(Exception, match="not valid JSON"):
         _json_object(b'{"a": [' * 5000)
+
+
+def test_retry_after_waits_stop_at_the_retry_budget() -> None:
+    from fitbit_sync.sources.google_health.client import API_RETRY_BUDGET
+
+    script = Script([google_error(503, "UNAVAILABLE", "later", headers={"Retry-After": "400"})])
+    client, sleeps, _ = make_client(script, max_retries=6)
+    with pytest.raises(SourceError, match="still failing after 3 attempts"):
+        client.list_data_points("steps", filter="f", page_size=10)
+    # each retry waits 300 s (the cap) and the pacer holds every request until the 400 s are over:
+    # a third retry would end past the budget
+    assert len(script.requests) == 3 and 600 <= sum(sleeps) <= API_RETRY_BUDGET

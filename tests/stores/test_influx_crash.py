@@ -16,10 +16,11 @@ import httpx
 import pytest
 
 from fitbit_sync.config import load_settings
+from fitbit_sync.net.retry import RetryPolicy
 from fitbit_sync.records import Record
 from fitbit_sync.stores.base import Coverage
 from fitbit_sync.stores.influx import InfluxStore, open_influx_store
-from fitbit_sync.stores.influx_writer import RetryPolicy
+from fitbit_sync.stores.influx_writer import write_retry
 from servers import InfluxServer, running_influx
 
 pytestmark = [pytest.mark.influx, pytest.mark.reliability]
@@ -65,7 +66,7 @@ def test_killed_and_back_while_the_writer_retries(tmp_path: Path) -> None:
     records = heart_rate()
     with running_influx() as server:
         db = server.new_database()
-        store = open_v1(server, db, tmp_path, RetryPolicy(retries=12, base_seconds=0.2, max_seconds=1.0))
+        store = open_v1(server, db, tmp_path, write_retry(retries=12, base_seconds=0.2, max_seconds=1.0))
         dead = kill_after(store, server, acknowledged=8)
 
         def restart() -> None:
@@ -89,7 +90,7 @@ def test_killed_for_longer_than_the_retries_then_replayed_on_the_next_start(tmp_
     records = heart_rate()
     with running_influx() as server:
         db = server.new_database()
-        store = open_v1(server, db, tmp_path, RetryPolicy(retries=2, base_seconds=0.05, max_seconds=0.1))
+        store = open_v1(server, db, tmp_path, write_retry(retries=2, base_seconds=0.05, max_seconds=0.1))
         dead = kill_after(store, server, acknowledged=8)
         cov = Coverage("google-health", "heart-rate", 0, 1, 1)
         assert store.write(records, [cov]) == N  # returns: the rest is durable in the spool
@@ -100,7 +101,7 @@ def test_killed_for_longer_than_the_retries_then_replayed_on_the_next_start(tmp_
         store.close()
 
         server.start()  # the next start: a new store replays the spool before anything else
-        again = open_v1(server, db, tmp_path, RetryPolicy(retries=2, base_seconds=0.05, max_seconds=0.1))
+        again = open_v1(server, db, tmp_path, write_retry(retries=2, base_seconds=0.05, max_seconds=0.1))
         assert again.flush() == spooled
         assert len(again.spool) == 0
         again.close()

@@ -134,7 +134,7 @@ def test_authentication(tmp_path: Path) -> None:
 
 
 def test_spooled_while_down_and_replayed_after_restart(tmp_path: Path) -> None:
-    from fitbit_sync.stores.influx_writer import RetryPolicy
+    from fitbit_sync.stores.influx_writer import write_retry
 
     with running_influx() as server:
         db = server.new_database()
@@ -142,7 +142,7 @@ def test_spooled_while_down_and_replayed_after_restart(tmp_path: Path) -> None:
                                  data_dir=tmp_path, influxdb_batch_points=1000)
         from fitbit_sync.stores.influx import open_influx_store
 
-        store = open_influx_store(settings, retry=RetryPolicy(retries=2, base_seconds=0.05, max_seconds=0.1))
+        store = open_influx_store(settings, retry=write_retry(retries=2, base_seconds=0.05, max_seconds=0.1))
         first = [Record("Steps_Intraday", i * 60_000, {"value": i % 90}, {"Device": "X"}) for i in range(2500)]
         second = [Record("Steps_Intraday", i * 60_000, {"value": 7}, {"Device": "X"}) for i in range(100)]
         server.stop()

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
-from capture_server import Captured, CaptureServer, Reply
 
+from capture_server import Captured, CaptureServer, Reply
 from fitbit_sync.config import load_settings
 from fitbit_sync.errors import ConfigError, StoreError
 from fitbit_sync.records import Record

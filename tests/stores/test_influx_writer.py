@@ -7,14 +7,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from capture_server import Captured, CaptureServer, Reply, sequence
 
+from capture_server import Captured, CaptureServer, Reply, sequence
 from fitbit_sync.errors import StoreError
 from fitbit_sync.records import Record
-from fitbit_sync.stores.influx_writer import LineProtocolWriter, RetryPolicy, WriteEndpoint
+from fitbit_sync.stores.influx_writer import LineProtocolWriter, WriteEndpoint, write_retry
 from fitbit_sync.stores.spool import Spool
 
-FAST = RetryPolicy(retries=3, base_seconds=0.001, max_seconds=0.002)
+FAST = write_retry(retries=3, base_seconds=0.001, max_seconds=0.002)
 
 
 def hr(n: int, start: int = 0, value: int = 60) -> list[Record]:
@@ -57,7 +57,7 @@ def test_batches_are_gzipped_bounded_and_complete(tmp_path: Path) -> None:
 
 def test_transient_failures_are_retried_with_backoff_then_delivered(tmp_path: Path) -> None:
     sleeps: list[float] = []
-    policy = RetryPolicy(retries=4, base_seconds=0.01, max_seconds=1.0)
+    policy = write_retry(retries=4, base_seconds=0.01, max_seconds=1.0)
     replies = sequence(Reply(503), Reply(drop=True), Reply(429, headers={"Retry-After": "0"}), Reply(500))
     with CaptureServer(replies) as server:
         writer = make_writer(server, tmp_path, retry=policy, sleep=sleeps.append)

@@ -21,9 +21,9 @@ from sync_support import emulator_settings, read_tables
 from fitbit_sync.auth.tokens import open_token_provider
 from fitbit_sync.catalog import select_streams
 from fitbit_sync.config import Settings
+from fitbit_sync.net.retry import RetryPolicy
 from fitbit_sync.sources.google_health.client import HealthApiClient
 from fitbit_sync.sources.google_health.planner import SETTLE_INTRADAY_MS, SOURCE
-from fitbit_sync.sources.google_health.retry import RetryPolicy
 from fitbit_sync.stores.base import merge_intervals
 from fitbit_sync.stores.sqlite import SQLiteStore
 from fitbit_sync.sync.daemon import Daemon

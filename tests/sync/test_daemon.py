@@ -23,8 +23,8 @@ from fitbit_sync.auth.tokens import open_token_provider
 from fitbit_sync.catalog import select_streams
 from fitbit_sync.emulator.faults import FaultRule
 from fitbit_sync.errors import ExitCode, StoreError
+from fitbit_sync.net.retry import RetryPolicy
 from fitbit_sync.sources.google_health.client import HealthApiClient
-from fitbit_sync.sources.google_health.retry import RetryPolicy
 from fitbit_sync.stores.factory import open_store
 from fitbit_sync.sync.daemon import Daemon
 from fitbit_sync.sync.engine import interruptible_sleep

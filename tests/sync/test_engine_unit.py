@@ -14,6 +14,7 @@ import pytest
 from fitbit_sync.catalog import STREAMS_BY_KEY
 from fitbit_sync.errors import SourceError, StoreError
 from fitbit_sync.sources.google_health.errors import ApiRequestError
+from fitbit_sync.sources.google_health.paging import PagedEndpoints
 from fitbit_sync.sources.google_health.planner import SOURCE, Request
 from fitbit_sync.stores.sqlite import SQLiteStore
 from fitbit_sync.sync.engine import Engine, Interrupted
@@ -29,8 +30,9 @@ def steps_point(minute: int, count: int = 1) -> dict[str, Any]:
     return {"steps": {"interval": {"startTime": ts(minute), "endTime": ts(minute + 1)}, "count": str(count)}}
 
 
-class ScriptedClient:
-    """Serves ``pages`` (lists of minutes, newest first per page) for every list request."""
+class ScriptedClient(PagedEndpoints):
+    """Serves ``pages`` (lists of minutes, newest first per page) for every list request; the
+    client's own page loop (``PagedEndpoints``) pages through them."""
 
     def __init__(self, pages: list[list[int]], *, repeat_token: bool = False,
                  fail_types: frozenset[str] = frozenset(), on_page: Any = None) -> None:

@@ -17,10 +17,10 @@ from fitbit_sync.auth.tokens import open_token_provider
 from fitbit_sync.catalog import STREAMS
 from fitbit_sync.config import Settings
 from fitbit_sync.emulator.faults import FaultRule
+from fitbit_sync.net.retry import RetryPolicy
 from fitbit_sync.sources.google_health import planner
 from fitbit_sync.sources.google_health.client import HealthApiClient
 from fitbit_sync.sources.google_health.converters import axis_time
-from fitbit_sync.sources.google_health.retry import RetryPolicy
 from fitbit_sync.sync.engine import interruptible_sleep
 from fitbit_sync.sync.runner import SyncSession
 

@@ -23,7 +23,7 @@ from fitbit_sync.records import Record
 from fitbit_sync.stores.base import Coverage
 from fitbit_sync.stores.influx import InfluxStore
 from fitbit_sync.stores.influx_api import InfluxV1Api
-from fitbit_sync.stores.influx_writer import RetryPolicy
+from fitbit_sync.stores.influx_writer import write_retry
 from fitbit_sync.stores.sqlite import SQLiteStore
 from fitbit_sync.sync import daemon
 
@@ -75,7 +75,7 @@ def test_everything_created_is_private_under_umask_022(umask_022: None, emulator
 
     # InfluxDB down: the batches go to the spool (health data as line protocol), coverage to the state file
     api = InfluxV1Api(httpx.Client(timeout=1), "http://127.0.0.1:9", "fitbit", "", "")
-    store = InfluxStore(api, data, retry=RetryPolicy(retries=1, base_seconds=0.001, max_seconds=0.001),
+    store = InfluxStore(api, data, retry=write_retry(retries=1, base_seconds=0.001, max_seconds=0.001),
                         batch_points=50)
     try:
         points = [Record("HeartRate_Intraday", 1_750_000_000_000 + i * 1000, {"value": 60 + i % 30},

@@ -1,7 +1,10 @@
 """Google's OAuth token endpoints over httpx: code exchange, refresh and revoke.
 
-Transient failures (network, 429, 5xx) are retried a few times; OAuth errors come back as
-``OAuthError`` carrying Google's ``error`` code so callers can map ``invalid_grant``. No message
+Transient failures (network, 429, 5xx, a malformed answer) are retried a few times under the
+shared policy (``net.retry``: jitter, ``Retry-After``, a time budget); OAuth errors come back as
+``OAuthError`` carrying Google's ``error`` code so callers can map ``invalid_grant``. Answers are
+read like the API client's (``net.transport.send_capped``): within ``request_deadline`` and at
+most ``TOKEN_BODY_CAP`` bytes, so no token endpoint can make memory or time unbounded. No message
 ever contains a token, the code verifier or the client secret.
 """
 
@@ -20,18 +23,22 @@ from fitbit_sync import __version__
 from fitbit_sync.auth.legacy import README_CREDENTIALS, check_settings
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import ConfigError, FitbitSyncError, SourceError
-from fitbit_sync.redact import one_line, redact
-from fitbit_sync.sources.google_health.retry import (
+from fitbit_sync.net.retry import (
+    MalformedResponse,
     RetryPolicy,
     is_retryable_exception,
     is_retryable_status,
-    parse_retry_after,
+    retry_after_of,
 )
+from fitbit_sync.net.transport import RequestGuard, make_abortable, send_capped
+from fitbit_sync.redact import one_line, redact
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"fitbit-sync/{__version__}"
 OAUTH_RETRIES = 3
+OAUTH_RETRY_BUDGET = 300.0  # seconds one token request may spend in all its attempts and waits
+TOKEN_BODY_CAP = 1024 * 1024  # a token answer is about a kilobyte
 
 
 class OAuthError(FitbitSyncError):
@@ -67,12 +74,15 @@ class OAuthClient:
         require_client(settings)
         self._settings = settings
         self._sleep = sleep
-        self._policy = policy or RetryPolicy(max_retries=min(OAUTH_RETRIES, settings.max_retries), cap=10.0)
+        self._policy = policy or RetryPolicy(max_retries=min(OAUTH_RETRIES, settings.max_retries), cap=10.0,
+                                             budget=OAUTH_RETRY_BUDGET)
         self._http = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(settings.request_timeout),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )
+        self._guard = RequestGuard()
+        make_abortable(self._http, self._guard)
 
     # --- the three grants -------------------------------------------------------------------------
 
@@ -116,39 +126,48 @@ class OAuthClient:
         self, url: str, form: dict[str, str], what: str, *, secrets: tuple[str, ...], expect_json: bool = True
     ) -> dict[str, Any]:
         hidden = (*secrets, self._settings.client_secret.get_secret_value())
-        retry = 0
+        backoff = self._policy.backoff()
         while True:
             wait: float | None = None
+            request = self._http.build_request("POST", url, data=form)
             try:
-                response = self._http.post(url, data=form)
+                response, content = send_capped(self._http, request, guard=self._guard,
+                                                deadline_s=self._settings.request_deadline, cap=TOKEN_BODY_CAP)
             except httpx.HTTPError as exc:
-                if not is_retryable_exception(exc) or not self._policy.should_retry(retry):
-                    raise SourceError(one_line(redact(
-                        f"{what} failed: cannot reach {url}: {type(exc).__name__}: {exc}", hidden))) from None
-                log.info("%s: %s, retrying", what, type(exc).__name__)
+                final: FitbitSyncError = SourceError(one_line(redact(
+                    f"{what} failed: cannot reach {url}: {type(exc).__name__}: {exc}", hidden)))
+                if not is_retryable_exception(exc):
+                    raise final from None
+                problem = type(exc).__name__
+            except MalformedResponse as exc:
+                final = SourceError(f"{what} failed: {url} answered HTTP {exc.status} with {exc}")
+                problem = "an answer over the size cap"
             else:
+                status = response.status_code
                 if response.is_success:
                     if not expect_json:
                         return {}
-                    body = _json_object(response.content)
+                    body = _json_object(content)
                     if body is not None:
                         return body
-                    if not self._policy.should_retry(retry):
-                        raise SourceError(f"{what} failed: {url} answered HTTP {response.status_code} "
-                                          "with a body that is not JSON")
-                    log.info("%s: malformed JSON answer, retrying", what)
-                elif is_retryable_status(response.status_code) and self._policy.should_retry(retry):
-                    wait = parse_retry_after(response.headers.get("Retry-After"))
-                    log.info("%s: HTTP %d, retrying", what, response.status_code)
+                    final = SourceError(f"{what} failed: {url} answered HTTP {status} with a body that is not JSON")
+                    problem = "malformed JSON answer"
+                elif is_retryable_status(status):
+                    final = self._error(status, content, what, url, hidden)
+                    wait = retry_after_of(response)
+                    problem = f"HTTP {status}"
                 else:
-                    raise self._error(response, what, url, hidden)
-            self._sleep(self._policy.delay(retry, wait))
-            retry += 1
+                    raise self._error(status, content, what, url, hidden)
+            delay = backoff.next_delay(wait)
+            if delay is None:
+                raise final from None
+            log.info("%s: %s, retrying", what, problem)
+            self._sleep(delay)
 
     @staticmethod
-    def _error(response: httpx.Response, what: str, url: str, hidden: tuple[str, ...]) -> FitbitSyncError:
-        status = response.status_code
-        body = _json_object(response.content) or {}
+    def _error(status: int, content: bytes | bytearray, what: str, url: str,
+               hidden: tuple[str, ...]) -> FitbitSyncError:
+        body = _json_object(content) or {}
         error = body.get("error")
         if isinstance(error, dict):  # a Google API style error body
             error = error.get("status") or error.get("message")
@@ -180,7 +199,7 @@ class OAuthClient:
         self.close()
 
 
-def _json_object(content: bytes) -> dict[str, Any] | None:
+def _json_object(content: bytes | bytearray) -> dict[str, Any] | None:
     try:
         data = orjson.loads(content)
     except orjson.JSONDecodeError:

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from fitbit_sync.commands.options import config_option, db_option, store_settings
-from fitbit_sync.sources.google_health.transport import Stopped
+from fitbit_sync.net.transport import Stopped
 from fitbit_sync.sync.engine import INTERRUPTED_MESSAGE, Interrupted, RunReport
 from fitbit_sync.sync.runner import (
     SyncSession,

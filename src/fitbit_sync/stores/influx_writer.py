@@ -2,7 +2,8 @@
 
 Records become line protocol (``line_protocol``), cut into bounded batches (points and bytes),
 gzip-compressed and POSTed to the version's write endpoint. Transient failures (connection
-refused or reset, timeouts, 429, 5xx) are retried with exponential backoff and jitter; a batch
+refused or reset, timeouts, 408, 429, 5xx) are retried under the shared policy (``net.retry``:
+backoff with jitter, ``Retry-After`` in seconds or as a date, a time budget; ``write_retry``); a batch
 that still fails is never dropped: it goes to the on-disk ``Spool`` (fsynced) and is replayed,
 in order, before anything new is written. A 413 splits the batch in two. A value InfluxDB cannot
 hold (a line break, a trailing backslash in a tag) is changed per value and counted
@@ -18,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import gzip
 import logging
-import random
 import time
 import zlib
 from collections.abc import Callable, Iterable
@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from fitbit_sync.errors import StoreError
+from fitbit_sync.net.retry import RetryPolicy, retry_after_of
 from fitbit_sync.records import Record
 from fitbit_sync.redact import redact
 from fitbit_sync.stores.line_protocol import Batch, Encoder, batches, split_batch
@@ -51,18 +52,14 @@ class WriteEndpoint:
     credential_hint: str = "check the InfluxDB credentials"
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    retries: int = 5
-    base_seconds: float = 0.5
-    max_seconds: float = 10.0
+WRITE_RETRY_BUDGET = 120.0  # seconds one batch may spend in all its attempts and waits
 
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds to wait before retry ``attempt`` (1-based): exponential, full jitter, capped."""
-        if retry_after is not None:
-            return min(retry_after, self.max_seconds)
-        ceiling = min(self.max_seconds, self.base_seconds * (2 ** (attempt - 1)))
-        return random.uniform(ceiling / 2, ceiling)
+
+def write_retry(retries: int = 5, base_seconds: float = 0.5, max_seconds: float = 10.0) -> RetryPolicy:
+    """The writer's retry policy: ``retries`` retries, each waiting between half and all of
+    ``min(max_seconds, base_seconds * 2**n)``, or what ``Retry-After`` asks up to ``max_seconds``."""
+    return RetryPolicy(max_retries=retries, base=base_seconds, cap=max_seconds, floor=0.5,
+                       retry_after_cap=max_seconds, retry_after_spread=0.0, budget=WRITE_RETRY_BUDGET)
 
 
 class Unavailable(Exception):
@@ -95,7 +92,7 @@ class LineProtocolWriter:
         self.use_gzip = use_gzip
         self.max_points = max_points
         self.max_bytes = max_bytes
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or write_retry()
         self.secrets = tuple(s for s in secrets if s)
         self.sleep = sleep
         self.encoder = Encoder()
@@ -195,7 +192,7 @@ class LineProtocolWriter:
         headers = {"Content-Type": "text/plain; charset=utf-8", **self.endpoint.headers}
         if compressed:
             headers["Content-Encoding"] = "gzip"
-        attempt = 0
+        backoff = self.retry.backoff()
         while True:
             retry_after: float | None = None
             try:
@@ -213,13 +210,12 @@ class LineProtocolWriter:
                     self._permanent_failure(response)
                     return status  # a tolerated refusal (points beyond the retention policy)
                 reason = f"HTTP {status}"
-                retry_after = _retry_after(response)
-            attempt += 1
-            if attempt > self.retry.retries:
+                retry_after = retry_after_of(response)
+            delay = backoff.next_delay(retry_after)
+            if delay is None:
                 raise Unavailable(reason)
-            delay = self.retry.delay(attempt, retry_after)
-            log.info("%s: %s, retry %d/%d in %.1f s", self.endpoint.label, reason, attempt,
-                     self.retry.retries, delay)
+            log.info("%s: %s, retry %d/%d in %.1f s", self.endpoint.label, reason, backoff.retries,
+                     self.retry.max_retries, delay)
             self.sleep(delay)
 
     def _permanent_failure(self, response: httpx.Response) -> None:
@@ -242,13 +238,6 @@ def _transport_reason(exc: httpx.TransportError) -> str:
     kind = type(exc).__name__
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{kind}: {text}" if text else kind
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value and value.strip().isdigit():
-        return float(value.strip())
-    return None
 
 
 def _error_text(response: httpx.Response) -> str:

@@ -35,10 +35,10 @@ from fitbit_sync.errors import (
     StoreError,
 )
 from fitbit_sync.files import PrivateRotatingFileHandler, private_dir
+from fitbit_sync.net.transport import Stopped
 from fitbit_sync.redact import add_redaction
 from fitbit_sync.sources.google_health.errors import AccountError
 from fitbit_sync.sources.google_health.planner import axis_of, effective_streams
-from fitbit_sync.sources.google_health.transport import Stopped
 from fitbit_sync.sync.engine import Interrupted
 from fitbit_sync.sync.runner import SyncSession, log_secrets
 

@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -33,17 +33,17 @@ from fitbit_sync.errors import (
     SourceError,
     StoreError,
 )
+from fitbit_sync.net.transport import Stopped
 from fitbit_sync.records import Record
-from fitbit_sync.sources.google_health.converters import ConvertContext, axis_time, convert, page_items
+from fitbit_sync.sources.google_health.converters import ConvertContext, axis_time, convert
 from fitbit_sync.sources.google_health.errors import AccountError
+from fitbit_sync.sources.google_health.paging import Page
 from fitbit_sync.sources.google_health.planner import SOURCE, Request
-from fitbit_sync.sources.google_health.transport import Stopped
 from fitbit_sync.stores.base import Coverage, Store
 
 log = logging.getLogger(__name__)
 
 GC_OLDER_EVERY = 32  # pages between collections of the middle generation
-MAX_EMPTY_REPEATS = 5  # empty pages in a row that may repeat a page token
 GC_FULL_EVERY = 512  # and of everything (long backfills: memory stays flat)
 INTERRUPTED_MESSAGE = "interrupted; run the same command again to resume"
 
@@ -72,12 +72,11 @@ def interruptible_sleep(stop: threading.Event) -> Callable[[float], None]:
 class ApiClient(Protocol):
     """What the engine needs of ``HealthApiClient``."""
 
-    def list_data_points(self, type_id: str, *, filter: str, page_size: int,
-                         page_token: str | None = None) -> dict[str, Any]: ...
+    def list_pages(self, type_id: str, *, filter: str, page_size: int) -> Iterator[Page]: ...
 
-    def roll_up(self, type_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    def roll_up_pages(self, type_id: str, body: dict[str, Any]) -> Iterator[Page]: ...
 
-    def daily_roll_up(self, type_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    def daily_roll_up_pages(self, type_id: str, body: dict[str, Any]) -> Iterator[Page]: ...
 
     def paired_devices(self) -> list[dict[str, Any]]: ...
 
@@ -211,10 +210,8 @@ class Engine:
             return
         try:
             method = request.stream.method
-            if method == "list":
-                self._run_list(request)
-            elif method in ("rollUp", "dailyRollUp"):
-                self._run_rollup(request)
+            if method in ("list", "rollUp", "dailyRollUp"):
+                self._run_paged(request)
             elif method == "pairedDevices":
                 self._run_devices(request)
             else:  # pragma: no cover - the catalogue has no other methods
@@ -271,92 +268,63 @@ class Engine:
 
     # --- one request -------------------------------------------------------------------------------
 
-    def _run_list(self, request: Request) -> None:
+    def _pages(self, request: Request) -> Iterator[Page]:
         stream = request.stream
-        flt = request.list_filter()
-        token: str | None = None
-        seen: set[str] = set()
-        empty_repeats = 0
-        upper = request.end_ms  # coverage is recorded downwards from here
+        if stream.method == "list":
+            return self.client.list_pages(stream.type_id, filter=request.list_filter(), page_size=stream.page_size)
+        if stream.method == "rollUp":
+            return self.client.roll_up_pages(stream.type_id, request.rollup_body())
+        return self.client.daily_roll_up_pages(stream.type_id, request.daily_rollup_body())
+
+    def _run_paged(self, request: Request) -> None:
+        """A ``list`` or rollup request, page by page. A list pages newest first and records
+        coverage after each page; a rollup records its whole range with its last page."""
+        stream = request.stream
+        paged_list = stream.method == "list"
+        upper = request.end_ms  # list: coverage is recorded downwards from here
         previous_oldest: int | None = None
         ordered = True
-        while True:
-            self._check_stop()
-            page = self.client.list_data_points(stream.type_id, filter=flt, page_size=stream.page_size,
-                                                page_token=token)
+        pages = 0
+        self._check_stop()
+        for page in self._pages(request):
             fetched_at = self._now_ms()
-            items = _items(stream, page)
-            newest, oldest = _ends(stream, items)
-            token = _next_token(page)
-            if token is not None and token in seen:
-                # An empty page may hand back the token just used ("come back later", seen live);
-                # a page with data, or too many empty repeats, is a loop.
-                if items or empty_repeats >= MAX_EMPTY_REPEATS:
-                    raise SourceError("the API repeated a page token; stopped paging")
-                empty_repeats += 1
-            else:
-                empty_repeats = 0
-            if newest is not None and oldest is not None:
-                # Newest first (across pages) is what makes per-page coverage safe; if pages come
-                # in another order, record coverage only once the whole request is done. Within a
-                # page the order does not matter: the last point bounds what later pages hold.
-                if newest < oldest or (previous_oldest is not None and newest > previous_oldest):
-                    ordered = False
-                previous_oldest = oldest
-            records = convert(stream, items, self.ctx)
+            items, last = page.items, page.last
             coverage: list[Coverage] = []
-            if token is None:
-                if upper > request.start_ms:
-                    coverage.append(Coverage(SOURCE, stream.key, request.start_ms, upper, fetched_at))
-            elif ordered and previous_oldest is not None:
-                lower = max(request.start_ms, min(previous_oldest + 1, upper))
-                if lower < upper:
-                    coverage.append(Coverage(SOURCE, stream.key, lower, upper, fetched_at))
-                    upper = lower
-            fetched_down_to = None if token is None else (
-                request.end_ms if previous_oldest is None else previous_oldest + 1)
+            fetched_down_to: int | None = None
+            if paged_list:
+                newest, oldest = _ends(stream, items)
+                if newest is not None and oldest is not None:
+                    # Newest first (across pages) is what makes per-page coverage safe; if pages
+                    # come in another order, record coverage only once the whole request is done.
+                    # Within a page the order does not matter: the last point bounds what later
+                    # pages hold.
+                    if newest < oldest or (previous_oldest is not None and newest > previous_oldest):
+                        ordered = False
+                    previous_oldest = oldest
+                if last:
+                    if upper > request.start_ms:
+                        coverage.append(Coverage(SOURCE, stream.key, request.start_ms, upper, fetched_at))
+                elif ordered and previous_oldest is not None:
+                    lower = max(request.start_ms, min(previous_oldest + 1, upper))
+                    if lower < upper:
+                        coverage.append(Coverage(SOURCE, stream.key, lower, upper, fetched_at))
+                        upper = lower
+                fetched_down_to = None if last else (
+                    request.end_ms if previous_oldest is None else previous_oldest + 1)
+                span = max(1, request.end_ms - request.start_ms)
+                done = 1.0 if last else (request.end_ms - (previous_oldest or request.end_ms)) / span
+            else:
+                if last:
+                    coverage.append(Coverage(SOURCE, stream.key, request.start_ms, request.end_ms, fetched_at))
+                pages += 1
+                done = 1.0 if last else pages / (pages + 1)
+            records = convert(stream, items, self.ctx)
             self._write(records, coverage, request, fetched_down_to)
             if self.progress:
-                span = max(1, request.end_ms - request.start_ms)
-                done = 1.0 if token is None else (request.end_ms - (previous_oldest or request.end_ms)) / span
                 self.progress.page(request, len(items), min(1.0, max(0.0, done)))
-            if token is None:
+            if last:
                 return
-            seen.add(token)
-
-    def _run_rollup(self, request: Request) -> None:
-        stream = request.stream
-        body = request.rollup_body() if stream.method == "rollUp" else request.daily_rollup_body()
-        fetch = self.client.roll_up if stream.method == "rollUp" else self.client.daily_roll_up
-        seen: set[str] = set()
-        empty_repeats = 0
-        pages = 0
-        while True:
             self._check_stop()
-            page = fetch(stream.type_id, body)
-            fetched_at = self._now_ms()
-            items = _items(stream, page)
-            token = _next_token(page)
-            if token is not None and token in seen:
-                # An empty page may hand back the token just used ("come back later", seen live);
-                # a page with data, or too many empty repeats, is a loop.
-                if items or empty_repeats >= MAX_EMPTY_REPEATS:
-                    raise SourceError("the API repeated a page token; stopped paging")
-                empty_repeats += 1
-            else:
-                empty_repeats = 0
-            records = convert(stream, items, self.ctx)
-            coverage = [] if token is not None else [
-                Coverage(SOURCE, stream.key, request.start_ms, request.end_ms, fetched_at)
-            ]
-            self._write(records, coverage, request)
-            pages += 1
-            if self.progress:
-                self.progress.page(request, len(items), 1.0 if token is None else pages / (pages + 1))
-            if token is None:
-                return
-            seen.add(token)
-            body = {**body, "pageToken": token}
 
     def _run_devices(self, request: Request) -> None:
         self._check_stop()
@@ -399,26 +367,8 @@ def check_coverage(request: Request, coverage: Sequence[Coverage], fetched_down_
                 f"{request.describe()} (fetched down to {fetched_down_to}); nothing was recorded")
 
 
-def _items(stream: Any, page: Any) -> list[dict[str, Any]]:
-    try:
-        return page_items(stream, page)
-    except ValueError as exc:
-        raise SourceError(f"{stream.key}: unexpected answer ({exc})") from None
-
-
 def _ends(stream: Any, items: list[dict[str, Any]]) -> tuple[int | None, int | None]:
     """Axis times of the first and last readable items of a page (newest, oldest when ordered)."""
     first = next((t for t in (axis_time(stream, item) for item in items) if t is not None), None)
     last = next((t for t in (axis_time(stream, item) for item in reversed(items)) if t is not None), None)
     return first, last
-
-
-def _next_token(page: Any) -> str | None:
-    """The next page's token; None on the last page. A token of the wrong type is a malformed
-    answer, never "the last page" (that would claim coverage for pages never fetched)."""
-    token = page.get("nextPageToken") if isinstance(page, dict) else None
-    if token is None or token == "":
-        return None
-    if not isinstance(token, str):
-        raise SourceError(f"unexpected answer: nextPageToken is {type(token).__name__}, not a string")
-    return token

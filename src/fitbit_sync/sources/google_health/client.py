@@ -2,12 +2,13 @@
 
 Every request goes to ``{api_base_url}/v4/users/me/...`` with a bearer token from a
 ``TokenProvider``, waits its turn in the shared ``Pacer`` (quota per minute), and is retried with
-backoff on 429/5xx/timeouts/resets/malformed JSON (``retry.RetryPolicy``). A 401 triggers one token
-refresh. Methods return one parsed page (``paired_devices`` all pages); paging with
-``nextPageToken`` is the caller's loop, or ``iter_pages``. Thread-safe: share one client among
-worker threads.
+backoff on 429/5xx/timeouts/resets/malformed JSON (``net.retry.RetryPolicy``, within
+``API_RETRY_BUDGET`` seconds). A 401 triggers one token refresh. Endpoint methods return one
+parsed page; ``list_pages``, ``roll_up_pages`` and ``daily_roll_up_pages`` iterate every page
+(``paging``: the page tokens and their guards live there only), ``paired_devices`` returns all.
+Thread-safe: share one client among worker threads.
 
-Bodies are streamed (``transport.read_capped``): an answer over ``max_response_mb``, one still
+Bodies are streamed (``net.transport.send_capped``): an answer over ``max_response_mb``, one still
 arriving after ``request_deadline`` seconds, or a page with far more items than its ``pageSize``
 is malformed and retried like a truncated body, so no answer can make memory or time unbounded.
 With a ``stop`` event, a stop request abandons even a request that hangs within ``SLICE_S``
@@ -35,16 +36,17 @@ from fitbit_sync.auth.legacy import check_settings
 from fitbit_sync.auth.tokens import TokenProvider
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import SourceError
-from fitbit_sync.sources.google_health.errors import error_for_response
-from fitbit_sync.sources.google_health.pacing import Pacer
-from fitbit_sync.sources.google_health.retry import (
+from fitbit_sync.net.retry import (
     MalformedResponse,
     RetryPolicy,
     is_retryable_exception,
     is_retryable_status,
-    parse_retry_after,
+    retry_after_of,
 )
-from fitbit_sync.sources.google_health.transport import RequestGuard, make_abortable, read_capped
+from fitbit_sync.net.transport import RequestGuard, make_abortable, send_capped
+from fitbit_sync.sources.google_health.errors import error_for_response
+from fitbit_sync.sources.google_health.pacing import Pacer
+from fitbit_sync.sources.google_health.paging import PagedEndpoints, pages
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ _TYPE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _POINT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 PAIRED_DEVICES_PAGE = 100
 ITEMS_PER_PAGE_SIZE = 2  # a page with more than pageSize * this many items is malformed
-ERROR_BODY_CAP = 1024 * 1024  # of an error answer we read at most this much (the message is short)
+API_RETRY_BUDGET = 900.0  # seconds one request may spend in all its attempts and waits
 
 
 def _check_id(value: str, pattern: re.Pattern[str], what: str) -> str:
@@ -61,7 +63,7 @@ def _check_id(value: str, pattern: re.Pattern[str], what: str) -> str:
     return value
 
 
-class HealthApiClient:
+class HealthApiClient(PagedEndpoints):
     """Google Health API v4 for the signed-in user (``users/me``)."""
 
     def __init__(
@@ -79,8 +81,9 @@ class HealthApiClient:
         check_settings(settings)  # api.fitbit.com and friends: the one-line 410 message
         self._tokens = tokens
         self._sleep = sleep
+        self._clock = clock
         self.pacer = pacer or Pacer(settings.quota_per_minute, clock=clock, sleep=sleep)
-        self.policy = policy or RetryPolicy(max_retries=settings.max_retries)
+        self.policy = policy or RetryPolicy(max_retries=settings.max_retries, budget=API_RETRY_BUDGET)
         self.guard = RequestGuard(stop)
         self._deadline_s = settings.request_deadline
         self._body_cap = settings.max_response_mb * 1024 * 1024
@@ -123,20 +126,16 @@ class HealthApiClient:
 
     def paired_devices(self) -> list[dict[str, Any]]:
         """Every paired device (all pages)."""
-        devices: list[dict[str, Any]] = []
-        token: str | None = None
-        seen: set[str] = set()
-        while True:
+
+        def fetch(token: str | None) -> dict[str, Any]:
             params: dict[str, str | int] = {"pageSize": PAIRED_DEVICES_PAGE}
             if token:
                 params["pageToken"] = token
-            page = self._json("GET", "pairedDevices", call="pairedDevices", params=params,
+            return self._json("GET", "pairedDevices", call="pairedDevices", params=params,
                               items=("pairedDevices", PAIRED_DEVICES_PAGE))
-            devices.extend(d for d in page.get("pairedDevices") or () if isinstance(d, dict))
-            token = page.get("nextPageToken") or None
-            if not token or token in seen:  # a repeated token would loop forever
-                return devices
-            seen.add(token)
+
+        return [device for page in pages(fetch, "pairedDevices") for device in page.items
+                if isinstance(device, dict)]
 
     def identity(self) -> dict[str, Any]:
         return self._json("GET", "identity", call="identity")
@@ -155,19 +154,12 @@ class HealthApiClient:
                               parse=_tcx_text)
         return str(response)
 
-    def iter_pages(self, fetch: Callable[[str | None], dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """Pages of ``fetch(page_token)`` until ``nextPageToken`` is empty or absent; e.g.
-        ``client.iter_pages(lambda t: client.list_data_points("steps", filter=f, page_size=10000,
-        page_token=t))``. A page may be empty yet carry a token; a repeated token stops paging."""
-        token: str | None = None
-        seen: set[str] = set()
-        while True:
-            page = fetch(token)
-            yield page
-            token = page.get("nextPageToken") or None
-            if not token or token in seen:
-                return
-            seen.add(token)
+    def iter_pages(self, fetch: Callable[[str | None], dict[str, Any]],
+                   key: str = "dataPoints") -> Iterator[dict[str, Any]]:
+        """The whole answers of ``fetch(page_token)``, page by page (``paging.pages``: its guards,
+        items under ``key``); e.g. ``client.iter_pages(lambda t: client.list_data_points("steps",
+        filter=f, page_size=10000, page_token=t))``."""
+        return (page.answer for page in pages(fetch, key))
 
     # --- bookkeeping --------------------------------------------------------------------------
 
@@ -206,7 +198,7 @@ class HealthApiClient:
               parse: Callable[[httpx.Response, bytes | bytearray], object]) -> object:
         content = orjson.dumps(body) if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else {}
-        retry = 0
+        backoff = self.policy.backoff(clock=self._clock)
         refreshed = False
         first = True
         while True:
@@ -215,29 +207,19 @@ class HealthApiClient:
             self._count(call if first else "retry")
             first = False
             retry_after: float | None = None
-            status = 0
-            body_bytes = bytearray()
             request = self._http.build_request(method, path, params=params, content=content,
                                                headers={**headers, "Authorization": f"Bearer {token}"})
             try:
-                with self.guard.deadline(self._deadline_s):
-                    response = self._http.send(request, stream=True)
-                    try:
-                        status = response.status_code
-                        if response.is_success:
-                            body_bytes = read_capped(response, cap=self._body_cap, guard=self.guard)
-                        else:  # Google's error JSON is short: its head is enough, the rest is dropped
-                            body_bytes = read_capped(response, cap=ERROR_BODY_CAP, guard=self.guard,
-                                                     truncate=True)
-                    finally:
-                        response.close()
+                response, body_bytes = send_capped(self._http, request, guard=self.guard,
+                                                   deadline_s=self._deadline_s, cap=self._body_cap)
             except httpx.HTTPError as exc:
                 if not is_retryable_exception(exc):
                     raise SourceError(f"Google Health API {call}: {type(exc).__name__}") from None
                 problem = type(exc).__name__
             except MalformedResponse as exc:
-                problem = f"HTTP {status} with {exc}"
+                problem = f"HTTP {exc.status} with {exc}"
             else:
+                status = response.status_code
                 if status == 401 and not refreshed:
                     refreshed = True  # one refresh per request, then it is a real refusal
                     log.info("%s: HTTP 401, refreshing the access token", call)
@@ -251,19 +233,19 @@ class HealthApiClient:
                         problem = f"HTTP {status} with {exc}"
                 elif is_retryable_status(status):
                     problem = f"HTTP {status}"
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                    retry_after = retry_after_of(response)
                 else:
                     raise error_for_response(status, bytes(body_bytes), call=call, secrets=(token,))
-            if not self.policy.should_retry(retry):
+            delay = backoff.next_delay(retry_after)
+            if delay is None:
                 raise SourceError(
-                    f"Google Health API {call}: still failing after {retry + 1} attempts (last: {problem})"
+                    f"Google Health API {call}: still failing after {backoff.attempts} attempts (last: {problem})"
                 )
-            delay = self.policy.delay(retry, retry_after)
             if retry_after is not None:
                 self.pacer.defer(retry_after)
-            log.warning("%s: %s, retry %d/%d in %.1f s", call, problem, retry + 1, self.policy.max_retries, delay)
+            log.warning("%s: %s, retry %d/%d in %.1f s", call, problem, backoff.retries, self.policy.max_retries,
+                        delay)
             self._sleep(delay)
-            retry += 1
 
     # --- lifecycle ----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Backoff arithmetic and Retry-After parsing."""
+"""Backoff arithmetic, the time budget and Retry-After parsing of the one retry policy (``net.retry``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import random
 import httpx
 import pytest
 
-from fitbit_sync.sources.google_health.retry import (
+from fitbit_sync.net.retry import (
+    Backoff,
     MalformedResponse,
     RetryPolicy,
     is_retryable_exception,
@@ -70,3 +71,40 @@ def test_retryable_exceptions() -> None:
         assert is_retryable_exception(exc), exc
     for exc in (httpx.UnsupportedProtocol("ftp", request=request), ValueError("x")):
         assert not is_retryable_exception(exc), exc
+
+
+def test_a_floor_keeps_part_of_the_ceiling() -> None:
+    policy = RetryPolicy(base=0.5, cap=8.0, floor=0.5, rng=random.Random(5))
+    for n in range(6):
+        ceiling = min(8.0, 0.5 * 2**n)
+        assert all(ceiling / 2 <= policy.delay(n) <= ceiling for _ in range(200))
+
+
+def test_retry_after_without_spread_is_exact() -> None:
+    policy = RetryPolicy(base=1.0, retry_after_cap=10.0, retry_after_spread=0.0)
+    assert policy.delay(0, 0.0) == 0.0 and policy.delay(3, 4.0) == 4.0 and policy.delay(0, 99.0) == 10.0
+
+
+def test_backoff_counts_retries_and_stops_at_max_retries() -> None:
+    backoff = RetryPolicy(max_retries=2, base=0.1, rng=random.Random(2)).backoff(clock=lambda: 0.0)
+    assert backoff.attempts == 1
+    assert backoff.next_delay() is not None and backoff.next_delay(5.0) is not None
+    assert backoff.next_delay() is None and backoff.attempts == 3
+
+
+def test_the_budget_bounds_the_time_of_all_attempts_and_waits() -> None:
+    now = [100.0]
+    policy = RetryPolicy(max_retries=50, base=1.0, cap=1.0, floor=1.0, budget=3.5)  # every wait is 1 s
+    backoff = Backoff(policy, clock=lambda: now[0])
+    waits = []
+    while (delay := backoff.next_delay()) is not None:
+        waits.append(delay)
+        now[0] += delay + 0.1  # the wait, then an attempt that takes 0.1 s
+    assert waits == [1.0, 1.0, 1.0]  # a 4th wait would end past 3.5 s
+    assert backoff.attempts == 4
+
+
+def test_a_retry_after_past_the_budget_gives_up_at_once() -> None:
+    backoff = RetryPolicy(budget=60.0, retry_after_spread=0.0).backoff(clock=lambda: 0.0)
+    assert backoff.next_delay(120.0) is None and backoff.attempts == 1
+    assert RetryPolicy(budget=None, retry_after_spread=0.0).backoff().next_delay(120.0) == 120.0

@@ -11,6 +11,8 @@ read timeout even after the user asked to stop (the daemon took 32 s to stop). S
 - ``read_capped`` reads a streamed body, decoded, up to a byte cap (checked before any byte arrives
   when ``Content-Length`` already says too much), and checks the stop and the deadline between
   chunks, so neither memory nor time is unbounded whatever the server does.
+- ``send_capped`` sends one request that way: the whole exchange within a deadline, a success
+  body up to its cap, only the head of an error body (its message is short).
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from typing import Any
 import httpcore
 import httpx
 
-from fitbit_sync.sources.google_health.retry import MalformedResponse
+from fitbit_sync.net.retry import MalformedResponse
 
 SLICE_S = 0.25  # longest a blocking read waits before looking at the stop event and the deadline
+ERROR_BODY_CAP = 1024 * 1024  # of an error answer we read at most this much (the message is short)
 
 
 class Stopped(BaseException):
@@ -151,3 +154,25 @@ def read_capped(response: httpx.Response, *, cap: int, guard: RequestGuard, trun
         except httpcore.ReadTimeout as exc:
             raise httpx.ReadTimeout(str(exc)) from None
     return body
+
+
+def send_capped(http: httpx.Client, request: httpx.Request, *, guard: RequestGuard, deadline_s: float,
+                cap: int) -> tuple[httpx.Response, bytearray]:
+    """Send ``request`` on ``http`` (made abortable with ``guard``) and read its body: all of it
+    within ``deadline_s`` seconds, a 2xx body up to ``cap`` bytes (``MalformedResponse`` carrying
+    the status beyond), of another answer its first ``ERROR_BODY_CAP`` bytes. The response is
+    closed; its status and headers stay readable."""
+    with guard.deadline(deadline_s):
+        response = http.send(request, stream=True)
+        try:
+            if response.is_success:
+                try:
+                    body = read_capped(response, cap=cap, guard=guard)
+                except MalformedResponse as exc:
+                    exc.status = response.status_code
+                    raise
+            else:
+                body = read_capped(response, cap=ERROR_BODY_CAP, guard=guard, truncate=True)
+        finally:
+            response.close()
+    return response, body
