@@ -96,12 +96,18 @@ class ChildWatch:
     def __init__(self, proc: subprocess.Popen[str]) -> None:
         self.proc = proc
         self.seen: set[int] = set()
+        self.first_at: float | None = None  # time.monotonic() when the first child was seen
+        self.last_at: float | None = None  # ... and when one was last seen alive
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"child-watch-{proc.pid}")
         self._thread.start()
 
     def _run(self) -> None:
         while self.proc.poll() is None:
             self.seen |= descendants(self.proc.pid)
+            if self.seen and self.first_at is None:
+                self.first_at = time.monotonic()
+            if any(alive(p) for p in self.seen):
+                self.last_at = time.monotonic()
             time.sleep(0.01)
 
     def survivors(self, grace_s: float = 5.0) -> list[int]:
