@@ -96,12 +96,17 @@ def test_import_killed_at_random_moments(archive: Path, ledger: Ledger, tmp_path
             root = tmp_path / f"chain{tally.chains}"
             env = import_env(root)
             for _ in range(min(CHAIN, IMPORT_KILLS - tally.kills, r.randint(1, CHAIN))):
-                # from the start of the process: two kills in three while the clean run's worker lived
-                delay = r.uniform(*worker) if r.random() < 2 / 3 else r.uniform(0.3, seconds)
+                # two kills in three while the worker lives (drawn over its life in the clean run,
+                # counted from its start in this one), the others anywhere from the process start
+                in_worker = r.random() < 2 / 3
+                delay = r.uniform(0.0, worker[1] - worker[0]) if in_worker else r.uniform(0.3, seconds)
                 started = time.monotonic()
                 proc = rs.start_cli(args, env)
                 children = ChildWatch(proc)
-                while time.monotonic() - started < delay and proc.poll() is None:
+                while in_worker and children.first_at is None and proc.poll() is None:
+                    time.sleep(0.002)
+                since = children.first_at if in_worker and children.first_at is not None else started
+                while time.monotonic() - since < delay and proc.poll() is None:
                     time.sleep(0.005)
                 had_worker = bool(children.seen)
                 finished_first = proc.poll() is not None
