@@ -24,6 +24,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import rel_support as rs
 from rel_api_proxy import ApiProxy, HostileRule
@@ -302,3 +303,98 @@ def test_hostile_answers_influxdb(account: Any, api_proxy: ApiProxy, influx_serv
 def test_hostile_answers_postgres(account: Any, api_proxy: ApiProxy, postgres_server: Any,  # noqa: F811
                                   ledger: Ledger, tmp_path: Path) -> None:
     hostile_backfills(postgres_store(postgres_server), account, api_proxy, ledger, tmp_path)
+
+
+# --- odd names and dates at the limits, where people look at them ----------------------------------
+
+EDGE_DATES = ("9999-12-31", "0001-01-01", "9999-12-30")
+EDGE_QUERIES = ({"from": "2026-01-01", "to": "9999-12-31"}, {"from": "0001-01-01", "to": "0001-01-02"},
+                {"from": "9999-12-31", "to": "9999-12-31"}, {"start": "0", "end": "253402300800000"},
+                {"start": "-62135596800001", "end": "0"}, {"range": "all", "tz": "Pacific/Kiritimati"})
+
+
+def edge_commands(export_dir: Path) -> list[list[str]]:
+    """Typed dates at and beyond the limits of a date, for the commands that take them."""
+    return [rs.backfill_args("2025-03-01", EDGE_DATES[0], "weight"), rs.backfill_args(EDGE_DATES[1], EDGE_DATES[1]),
+            ["export", "--out", str(export_dir), "--from", EDGE_DATES[2], "--to", EDGE_DATES[0]]]
+
+
+def start_dashboard(env: dict[str, str]) -> tuple[Any, str, float]:
+    from servers import free_port
+
+    port = free_port()
+    args = ["dashboard", "--port", str(port)]
+    started = time.monotonic()
+    proc = rs.start_cli(args, env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(url + "/api/meta", timeout=2).status_code == 200:
+                return proc, url, started
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise AssertionError(rs.finish(proc, args, started, timeout=10).describe())
+
+
+def test_odd_names_and_edge_dates_in_the_dashboard_and_the_cli(account: Any, api_proxy: ApiProxy, ledger: Ledger,
+                                                              tmp_path: Path) -> None:
+    """The workouts of a backfill with odd names (as above, into SQLite) in the built-in dashboard:
+    every GPS track is reachable through ``/api/gps`` by the ActivityID the store holds (a
+    5,000-character name's track included). Dates at the limits (9999-12-31, 0001-01-01, epoch ms
+    beyond them) in ``/api/data`` are answered 200 or 400, never 500; on the command line
+    (``backfill``, ``export``) exit 0 or one line with exit 2, never a traceback."""
+    import sqlite3
+
+    rewrite, _names = odd_strings(account.emu)
+    account.reset()
+    api_proxy.reset()
+    api_proxy.rewrite = rewrite
+    ws = rs.workspace(account.emu, tmp_path / "edges")
+    env = {**ws.env, "FITBIT_SYNC_API_BASE_URL": api_proxy.url}
+    tracks = queries = commands = 0
+    failures: list[str] = []
+    try:
+        result = rs.run_cli(rs.backfill_args(FIRST, LAST, "exercise"), env)
+        assert result.code == 0, result.describe()
+        conn = sqlite3.connect(f"file:{ws.db}?mode=ro", uri=True)
+        try:
+            workouts = conn.execute('SELECT time, "ActivityID", duration FROM "Activity Records" '
+                                    'WHERE "hasGps"').fetchall()
+        finally:
+            conn.close()
+        assert len(workouts) >= 2, workouts
+        proc, url, started = start_dashboard(env)
+        try:
+            for start, activity_id, duration in workouts:
+                tracks += 1
+                answer = httpx.get(url + "/api/gps", params={"id": activity_id, "start": start,
+                                                             "end": start + duration + 60_000}, timeout=30)
+                points = len(answer.json().get("lat") or ()) if answer.status_code == 200 else 0
+                if points < 10:
+                    failures.append(f"/api/gps of a {len(activity_id)}-character id: HTTP {answer.status_code}, "
+                                    f"{points} points")
+            for query in EDGE_QUERIES:
+                queries += 1
+                answer = httpx.get(url + "/api/data", params=query, timeout=60)
+                if answer.status_code not in (200, 400):
+                    failures.append(f"/api/data?{query}: HTTP {answer.status_code}")
+        finally:
+            proc.terminate()
+            stopped = rs.finish(proc, ["dashboard"], started, timeout=30)
+        if "Traceback" in stopped.err:
+            failures.append("the dashboard printed a traceback")
+        for args in edge_commands(tmp_path / "export"):
+            commands += 1
+            result = rs.run_cli(args, env, timeout=60)
+            if "Traceback" in result.err + result.out or not (result.code == 0 or
+                                                               (result.code == 2 and result.one_line_error())):
+                failures.append(f"{' '.join(args[:5])}: exit {result.code}: {result.last_line[:120]}")
+    finally:
+        ledger.add("Bad input", "odd workout names in the dashboard, dates at the limits (dashboard, CLI)",
+                   tried=tracks + queries + commands, survived=tracks + queries + commands - len(failures),
+                   lost={"tracks unreachable, HTTP 500s, tracebacks": len(failures)},
+                   detail=f"{tracks} GPS tracks by ActivityID (names up to 5,000 characters), {queries} /api/data "
+                          f"ranges at 0001-01-01/9999-12-31, {commands} backfill/export date ranges"
+                          + (f"; {'; '.join(failures[:4])}" if failures else ""))
+    assert failures == []
