@@ -50,9 +50,11 @@ KINDS_PER_RUN = min(len(HOSTILE), max(1, int(os.environ.get("FITBIT_SYNC_RELIABI
 STORE_ORDER = ("sqlite", "influxdb1", "postgres")
 DEADLINE_S = "2"  # the client's total time per request in the hostile runs (the trickle outlasts it)
 MAX_RESPONSE_MB = 64  # the client's default body cap
-#: peak RSS of a hostile run: a clean run peaks near 70 MiB; a gzip bomb adds up to three times the
-#: 64 MiB cap (the capped body, its reallocation, and one 64 KiB read decoded to 64 MiB)
-RSS_BOUND_MB = 350
+CONCURRENCY = 2  # the client's workers in the hostile runs: two hostile bodies may be read at once
+#: peak RSS of a hostile run: a clean run peaks near 70 MiB; each body being read adds up to three
+#: times the 64 MiB cap (a gzip bomb: the capped body, its reallocation, and one 64 KiB read
+#: decoded to 64 MiB at once)
+RSS_BOUND_MB = 96 + CONCURRENCY * 3 * MAX_RESPONSE_MB
 KILL_MB = 1500  # a build without a cap is stopped here, not when the machine runs out
 RUN_TIMEOUT_S = 90
 
@@ -136,7 +138,7 @@ def odd_strings(emu: Any) -> tuple[Callable[[str, Any], Any], list[str]]:
 def kinds_for(store: str, round_: int) -> list[str]:
     """``KINDS_PER_RUN`` hostile kinds, in ``HOSTILE``'s order (the endless body first): consecutive
     stores and rounds overlap by one kind and move on, so every kind is served somewhere."""
-    start = (STORE_ORDER.index(store) + round_ * len(STORE_ORDER)) * (KINDS_PER_RUN - 1)
+    start = (STORE_ORDER.index(store) + round_ * len(STORE_ORDER)) * max(1, KINDS_PER_RUN - 1)
     chosen = {HOSTILE[(start + i) % len(HOSTILE)] for i in range(KINDS_PER_RUN)}
     return [kind for kind in HOSTILE if kind in chosen]
 
@@ -250,7 +252,7 @@ def hostile_backfills(store: StoreUnderTest, account: Any, proxy: ApiProxy, ledg
             ws = rs.workspace(account.emu, tmp_path / f"hostile{n}")
             env = {**ws.env, **store.env(), "FITBIT_SYNC_API_BASE_URL": proxy.url,
                    "FITBIT_SYNC_REQUEST_DEADLINE": DEADLINE_S, "FITBIT_SYNC_MAX_RESPONSE_MB": str(MAX_RESPONSE_MB),
-                   "FITBIT_SYNC_MAX_CONCURRENCY": "2"}
+                   "FITBIT_SYNC_MAX_CONCURRENCY": str(CONCURRENCY)}
             result, watch = run_watched(args, env)
             for kind, count in proxy.fired.items():
                 tally.fired[kind] = tally.fired.get(kind, 0) + count
