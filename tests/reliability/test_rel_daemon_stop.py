@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -69,5 +70,6 @@ def test_sigterm_of_the_daemon_during_an_outage(account: Any, ledger: Ledger, tm
         state.clear_faults()
         ledger.add("Faults", "daemon: SIGTERM during an API outage (503s, a hung request)", tried=tried,
                    survived=survived, lost={"tracebacks": tracebacks, f"stops slower than {STOP_S:g} s": slow},
-                   detail=f"{', '.join(cases)}; exit 0 'daemon stopped' after "
+                   detail=f"{', '.join(f'{n}x {case}' for case, n in Counter(cases).items())}; exit 0 "
+                          f"'daemon stopped' after "
                           + (f"{min(times):.2f}-{max(times):.2f} s" if times else "-"))
