@@ -41,6 +41,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "(20 s each; CI: 0)")
     p.add_argument("--catchup-kills", type=int, default=50, help="SIGKILLs/SIGTERMs of sync and daemon catch-ups "
                    "(CI: 3)")
+    p.add_argument("--hostile-kinds", type=int, default=6, help="hostile bodies per hostile run, of 6 (CI: 3)")
+    p.add_argument("--import-kills", type=int, default=30, help="random SIGKILLs of fitbit-sync import (CI: 2)")
     p.add_argument("--only", default="", help=f"comma-separated parts to run ({', '.join(PARTS)}; default: all)")
     p.add_argument("--seed", default="", help="seed of every random choice (default: a new one, printed)")
     p.add_argument("--report", type=Path, default=ROOT / "bench" / "out" / "reliability.json")
@@ -67,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         "FITBIT_SYNC_RELIABILITY_ROUNDS": str(args.rounds),
         "FITBIT_SYNC_RELIABILITY_LONG_OUTAGES": str(args.long_outages),
         "FITBIT_SYNC_RELIABILITY_CATCHUP_KILLS": str(args.catchup_kills),
+        "FITBIT_SYNC_RELIABILITY_HOSTILE_KINDS": str(args.hostile_kinds),
+        "FITBIT_SYNC_RELIABILITY_IMPORT_KILLS": str(args.import_kills),
         "FITBIT_SYNC_RELIABILITY_SEED": seed,
         "FITBIT_SYNC_RELIABILITY_REPORT": str(args.report),
     }

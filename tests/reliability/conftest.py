@@ -13,6 +13,7 @@ written as JSON to ``$FITBIT_SYNC_RELIABILITY_REPORT`` when set (``bench/reliabi
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -107,5 +108,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         Path(rs.REPORT).write_text(json.dumps({"rows": rs.LEDGER.to_json(), "counts": {
             "kills": rs.KILLS, "targeted": rs.TARGETED, "fault_rates": list(rs.FAULT_RATES),
             "examples": rs.EXAMPLES, "rounds": rs.ROUNDS, "long_outages": rs.LONG_OUTAGES,
-            "catchup_kills": rs.CATCHUP_KILLS, "seed": rs.SEED}},
+            "catchup_kills": rs.CATCHUP_KILLS, "seed": rs.SEED,
+            "hostile_kinds": os.environ.get("FITBIT_SYNC_RELIABILITY_HOSTILE_KINDS", "3"),
+            "import_kills": os.environ.get("FITBIT_SYNC_RELIABILITY_IMPORT_KILLS", "2")}},
             indent=2))
