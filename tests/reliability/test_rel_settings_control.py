@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from rel_ledger import Ledger
 
-from servers import PG_PASSWORD, influx_server, postgres_server  # noqa: F401  (fixtures)
+from support.servers import PG_PASSWORD, influx_server, postgres_server  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 

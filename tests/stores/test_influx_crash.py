@@ -21,7 +21,7 @@ from fitbit_sync.records import Record
 from fitbit_sync.stores.base import Coverage
 from fitbit_sync.stores.influx import InfluxStore, open_influx_store
 from fitbit_sync.stores.influx_writer import write_retry
-from servers import InfluxServer, running_influx
+from support.servers import InfluxServer, running_influx
 
 pytestmark = [pytest.mark.influx, pytest.mark.reliability]
 

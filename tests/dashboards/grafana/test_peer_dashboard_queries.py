@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from grafana_queries import PEER_V1, influxql_queries, load, substitute
 
-from demo_records import ZONE, demo_records, demo_window
 from fitbit_sync.config import load_settings
 from fitbit_sync.stores.factory import open_store
-from servers import InfluxServer
+from support.demo_records import ZONE, demo_records, demo_window
+from support.servers import InfluxServer
 
 pytestmark = pytest.mark.influx
 
