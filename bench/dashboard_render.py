@@ -7,7 +7,7 @@ each preset (their ratio to the 30-day one), the points shipped against the raw 
 the page's JS heap and the peak RSS of this process (server + database reads).
 
 The database (``bench/out/dashboard-3y.db``, about 0.8 GB, 22 M rows, 5-second heart rate) is made
-once by ``tests/dashboard/dash_demo.py`` through ``SQLiteStore`` (about 2 minutes) and reused.
+once by ``tests/support/dash_demo.py`` through ``SQLiteStore`` (about 2 minutes) and reused.
 
     .venv/bin/python bench/dashboard_render.py [--days 1095] [--runs 3]
 """
@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "dashboard"))
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "dashboards" / "html")]
 
-from dash_demo import TZ, fill_demo  # noqa: E402
 from dash_live import LiveServer  # noqa: E402
 
 from fitbit_sync.dashboards.html import payload, ranges  # noqa: E402
 from fitbit_sync.dashboards.html.sqlite_source import SQLiteSource  # noqa: E402
 from fitbit_sync.stores.sqlite import SQLiteStore  # noqa: E402
+from support.dash_demo import TZ, fill_demo  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 END = date(2026, 11, 15)

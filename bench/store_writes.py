@@ -17,7 +17,7 @@ process, so its peak memory (max RSS) is its own. The points are generated in ch
 
 Usage: ``.venv/bin/python bench/store_writes.py [--points 10000000] [--stores influx,sqlite,postgres]``
 Prints a table of points/s, the ratio ours/raw (target: at least 0.8) and peak RSS per variant.
-Needs the test servers' helpers (tests/servers.py) and the binaries they start.
+Needs the test servers' helpers (tests/support/servers.py) and the binaries they start.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def main() -> None:
         child(args.child, args.points, json.loads(args.target))
         return
 
-    from servers import running_influx, running_postgres
+    from support.servers import running_influx, running_postgres
 
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
     rows: list[tuple[str, dict[str, float], dict[str, float]]] = []

@@ -1,44 +1,9 @@
-"""Helpers for tests that talk to the emulator: settings pointing at it, a scripted browser."""
+"""The user's browser in the auth tests: consent at the emulator, scripted (settings that point at
+the emulator are ``support.emulator``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import httpx
-import pytest
-
-from fitbit_sync.config import Settings
-from fitbit_sync.emulator.testing import EmulatorServer
-
-
-def settings_for(server: EmulatorServer, token_file: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "client_id": server.client_id,
-        "client_secret": server.client_secret,
-        "auth_url": server.auth_url,
-        "token_url": server.token_url,
-        "revoke_url": server.revoke_url,
-        "api_base_url": server.base_url,
-        "token_file": token_file,
-        "request_timeout": 10.0,
-    }
-    values.update(overrides)
-    return Settings(**values)
-
-
-def env_for(server: EmulatorServer, token_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same settings as environment variables, for CLI runs."""
-    for name, value in {
-        "CLIENT_ID": server.client_id,
-        "CLIENT_SECRET": server.client_secret,
-        "AUTH_URL": server.auth_url,
-        "TOKEN_URL": server.token_url,
-        "REVOKE_URL": server.revoke_url,
-        "API_BASE_URL": server.base_url,
-        "TOKEN_FILE": str(token_file),
-    }.items():
-        monkeypatch.setenv(f"FITBIT_SYNC_{name}", value)
 
 
 def browser(url: str) -> bool:

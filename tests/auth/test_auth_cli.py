@@ -12,13 +12,14 @@ from pathlib import Path
 
 import orjson
 import pytest
-from oauth_helpers import browser, env_for, redirect_of, settings_for
+from oauth_helpers import browser, redirect_of
 
 from fitbit_sync.auth.oauth import OAuthClient, OAuthError
 from fitbit_sync.auth.tokens import StoredTokenProvider, TokenStore
 from fitbit_sync.cli import main
 from fitbit_sync.emulator.testing import EmulatorServer
 from fitbit_sync.errors import ExitCode
+from support.emulator import env_for, settings_for
 
 pytestmark = pytest.mark.reliability  # bad input, crashes, secrets
 

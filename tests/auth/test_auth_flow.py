@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from oauth_helpers import browser, redirect_of, settings_for
+from oauth_helpers import browser, redirect_of
 
 from fitbit_sync import catalog
 from fitbit_sync.auth.flow import authorize, build_auth_url
@@ -19,6 +19,7 @@ from fitbit_sync.auth.tokens import StoredTokenProvider, TokenStore
 from fitbit_sync.emulator.testing import EmulatorServer
 from fitbit_sync.errors import AuthRequiredError, ConfigError
 from fitbit_sync.sources.google_health.client import HealthApiClient
+from support.emulator import settings_for
 
 
 def test_full_loopback_flow_with_pkce(emulator: EmulatorServer, token_file: Path) -> None:

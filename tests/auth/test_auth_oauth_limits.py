@@ -9,12 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from oauth_helpers import settings_for
 
-from answer_limits import max_rss_mb, watchdog
 from fitbit_sync.auth.oauth import TOKEN_BODY_CAP, OAuthClient
 from fitbit_sync.emulator.testing import EmulatorServer
 from fitbit_sync.errors import SourceError
+from support.answer_limits import max_rss_mb, watchdog
+from support.emulator import settings_for
 
 pytestmark = pytest.mark.reliability
 

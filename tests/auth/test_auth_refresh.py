@@ -8,12 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from oauth_helpers import settings_for
 
 from fitbit_sync.auth.tokens import REAUTH_MESSAGE, StoredTokenProvider, TokenSet, TokenStore
 from fitbit_sync.emulator.testing import EmulatorServer
 from fitbit_sync.errors import AuthRequiredError, ExitCode, ReauthRequiredError
 from fitbit_sync.sources.google_health.client import HealthApiClient, open_client
+from support.emulator import settings_for
 
 
 def seed_tokens(emulator: EmulatorServer, token_file: Path, *, testing: bool = False) -> TokenSet:

@@ -10,13 +10,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from oauth_helpers import env_for, settings_for
 
 from fitbit_sync.auth.tokens import StoredTokenProvider, TokenStore
 from fitbit_sync.cli import main
 from fitbit_sync.emulator.testing import EmulatorServer
 from fitbit_sync.errors import FitbitSyncError
 from fitbit_sync.sources.google_health.client import HealthApiClient
+from support.emulator import env_for, settings_for
 
 pytestmark = pytest.mark.reliability  # bad input, crashes, secrets
 

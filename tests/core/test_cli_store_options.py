@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import typer
 
-from demo_records import demo_records
 from fitbit_sync.cli import app, main
 from fitbit_sync.errors import ExitCode
 from fitbit_sync.stores.sqlite import SQLiteStore
+from support.demo_records import demo_records
 
 STORE_COMMANDS = ["status", "export", "dashboard", "sync", "backfill", "daemon", "import"]
 

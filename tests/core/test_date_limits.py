@@ -1,6 +1,6 @@
 """Dates at the ends of the calendar (issue 10 item 8): every date a person types is checked
 against one range (``fitbit_sync.days``), so 9999-12-31 or 0001-01-01 is a one-line usage error,
-never an ``OverflowError`` traceback (the dashboard's HTTP side is in tests/dashboard)."""
+never an ``OverflowError`` traceback (the dashboard's HTTP side is in tests/dashboards/html)."""
 
 from __future__ import annotations
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from demo_records import demo_records
 from fitbit_sync.catalog import STREAMS
 from fitbit_sync.cli import main
 from fitbit_sync.stores.sqlite import SQLiteStore
+from support.demo_records import demo_records
 
 
 def table_rows(out: str) -> list[list[str]]:

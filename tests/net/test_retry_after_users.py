@@ -12,7 +12,6 @@ import httpx
 import orjson
 import pytest
 
-from capture_server import CaptureServer, Reply, sequence
 from fitbit_sync.auth.oauth import OAuthClient
 from fitbit_sync.config import Settings
 from fitbit_sync.net.retry import RetryPolicy
@@ -20,6 +19,7 @@ from fitbit_sync.records import Record
 from fitbit_sync.sources.google_health.client import HealthApiClient
 from fitbit_sync.stores.influx_writer import LineProtocolWriter, WriteEndpoint, write_retry
 from fitbit_sync.stores.spool import Spool
+from support.capture_server import CaptureServer, Reply, sequence
 
 WAIT = 30  # seconds the server asks for
 

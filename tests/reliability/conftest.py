@@ -4,7 +4,7 @@
   reset before each test;
 - ``reference``: an uninterrupted backfill of ``rel_support.RANGE`` into SQLite, the yardstick
   every interrupted, faulted or concurrent run is compared with, row by row;
-- ``influx_server`` (from ``tests/servers.py``): a real InfluxDB 1.x.
+- ``influx_server`` (from ``tests/support/servers.py``): a real InfluxDB 1.x.
 
 At the end of the run the ledger (what was tried, what survived, what was lost) is printed, and
 written as JSON to ``$FITBIT_SYNC_RELIABILITY_REPORT`` when set (``bench/reliability.py``).
@@ -26,7 +26,7 @@ from rel_ledger import Ledger, text_table
 from rel_probe import Probe, start_probed_emulator
 
 from fitbit_sync.emulator.testing import EmulatorServer
-from servers import influx_server  # noqa: F401  (fixture)
+from support.servers import influx_server  # noqa: F401  (fixture)
 
 
 @dataclass

@@ -38,6 +38,7 @@ from fitbit_sync.errors import FitbitSyncError
 from fitbit_sync.schema import MEASUREMENTS
 from fitbit_sync.stores.base import merge_intervals
 from fitbit_sync.stores.sqlite import quote
+from support.emulator import emulator_env
 
 HERE = Path(__file__).resolve().parent
 
@@ -170,23 +171,9 @@ class Workspace:
         return self.root / "data"
 
 
-def emulator_env(emu: EmulatorServer, root: Path, **extra: Any) -> dict[str, str]:
-    env = {
-        "FITBIT_SYNC_CLIENT_ID": emu.client_id,
-        "FITBIT_SYNC_CLIENT_SECRET": emu.client_secret,
-        "FITBIT_SYNC_API_BASE_URL": emu.base_url,
-        "FITBIT_SYNC_AUTH_URL": emu.auth_url,
-        "FITBIT_SYNC_TOKEN_URL": emu.token_url,
-        "FITBIT_SYNC_REVOKE_URL": emu.revoke_url,
-        "FITBIT_SYNC_TOKEN_FILE": str(root / "token.json"),
-        "FITBIT_SYNC_DATA_DIR": str(root / "data"),
-        "FITBIT_SYNC_SQLITE_PATH": str(root / "fitbit.db"),
-        "FITBIT_SYNC_QUOTA_PER_MINUTE": "100000",
-        "FITBIT_SYNC_REQUEST_TIMEOUT": "10",
-        "FITBIT_SYNC_LOG_LEVEL": "DEBUG",  # everything fitbit-sync logs goes to stderr, for the secret scan
-    }
-    env.update({f"FITBIT_SYNC_{k.upper()}": str(v) for k, v in extra.items()})
-    return env
+#: what every CLI run of the tier adds to ``support.emulator.emulator_env``: a 10 s request timeout,
+#: and everything fitbit-sync logs on stderr, for the secret scan
+TIER_SETTINGS: dict[str, Any] = {"request_timeout": 10, "log_level": "DEBUG"}
 
 
 def sign_in(emu: EmulatorServer, token_file: Path) -> TokenSet:
@@ -200,7 +187,7 @@ def sign_in(emu: EmulatorServer, token_file: Path) -> TokenSet:
 
 def workspace(emu: EmulatorServer, root: Path, *, signed_in: bool = True, **extra: Any) -> Workspace:
     root.mkdir(parents=True, exist_ok=True)
-    ws = Workspace(root, emulator_env(emu, root, **extra))
+    ws = Workspace(root, emulator_env(emu, root, **{**TIER_SETTINGS, **extra}))
     if signed_in:
         sign_in(emu, ws.token_file)
     return ws

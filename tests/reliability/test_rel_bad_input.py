@@ -35,6 +35,7 @@ from fitbit_sync.auth.tokens import TokenStore
 from fitbit_sync.schema import MEASUREMENTS
 from fitbit_sync.sources.takeout.synthetic import Spec, build
 from fitbit_sync.stores.sqlite import quote
+from support.emulator import emulator_env
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -136,7 +137,7 @@ def test_fuzzed_api_answers(account: Any, reference: Any, reference_keys: Any, l
         def check() -> int:
             root = scratch()
             db = copy_db(reference, root)
-            env = rs.emulator_env(account.emu, root, max_retries=0)
+            env = emulator_env(account.emu, root, **rs.TIER_SETTINGS, max_retries=0)
             env["FITBIT_SYNC_TOKEN_FILE"] = str(token)
             account.probe.mutate = response_mutator(plan)
             try:

@@ -26,7 +26,7 @@ from rel_ledger import Ledger
 from rel_probe import Trigger
 
 from fitbit_sync.emulator.faults import FaultRule
-from servers import InfluxServer
+from support.servers import InfluxServer
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 

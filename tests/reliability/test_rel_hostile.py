@@ -36,7 +36,7 @@ from rel_ledger import Ledger
 from rel_watch import MemoryWatch
 
 from fitbit_sync.schema import MEASUREMENTS
-from servers import PG_PASSWORD, influx_server, postgres_server  # noqa: F401  (fixtures)
+from support.servers import PG_PASSWORD, influx_server, postgres_server  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -328,7 +328,7 @@ def edge_commands(export_dir: Path) -> list[list[str]]:
 
 
 def start_dashboard(env: dict[str, str]) -> tuple[Any, str, float]:
-    from servers import free_port
+    from support.servers import free_port
 
     port = free_port()
     args = ["dashboard", "--port", str(port)]

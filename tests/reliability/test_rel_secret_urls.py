@@ -14,7 +14,7 @@ import pytest
 import rel_support as rs
 from rel_ledger import Ledger
 
-from servers import influx_server, postgres_server  # noqa: F401  (fixtures)
+from support.servers import influx_server, postgres_server  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 

@@ -20,7 +20,7 @@ import rel_support as rs
 from rel_ledger import Ledger
 
 from fitbit_sync.errors import ExitCode
-from servers import PG_PASSWORD, InfluxServer, running_postgres
+from support.servers import PG_PASSWORD, InfluxServer, running_postgres
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 

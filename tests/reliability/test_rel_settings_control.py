@@ -30,7 +30,8 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from rel_ledger import Ledger
 
-from servers import PG_PASSWORD, influx_server, postgres_server  # noqa: F401  (fixtures)
+from support.emulator import emulator_env
+from support.servers import PG_PASSWORD, influx_server, postgres_server  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -142,7 +143,7 @@ def test_fuzzed_settings_with_control_characters(account: Any, influx_server: An
             values[name] = insert(values[name], char, where)
             if place == "toml" or "\x00" in values[name]:  # the environment cannot hold a NUL
                 in_toml.add(name)
-        env = rs.emulator_env(account.emu, root)
+        env = emulator_env(account.emu, root, **rs.TIER_SETTINGS)
         env["FITBIT_SYNC_TOKEN_FILE"] = str(token)
         env.update({f"FITBIT_SYNC_{name}": value for name, value in values.items()})
         for name in in_toml:  # the environment would win over the file

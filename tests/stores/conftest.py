@@ -1,5 +1,5 @@
-"""Store tests: the real InfluxDB 1.x and PostgreSQL servers of tests/servers.py."""
+"""Store tests: the real InfluxDB 1.x and PostgreSQL servers of tests/support/servers.py."""
 
-from servers import influx_server, postgres_server
+from support.servers import influx_server, postgres_server
 
 __all__ = ["influx_server", "postgres_server"]

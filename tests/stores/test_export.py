@@ -8,7 +8,6 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from demo_records import ZONE, demo_records
 from fitbit_sync.cli import main
 from fitbit_sync.config import load_settings
 from fitbit_sync.export import export, file_name
@@ -16,7 +15,8 @@ from fitbit_sync.records import Record
 from fitbit_sync.schema import MEASUREMENTS
 from fitbit_sync.stores.factory import open_store
 from fitbit_sync.stores.sqlite import SQLiteStore
-from servers import InfluxServer, PostgresServer
+from support.demo_records import ZONE, demo_records
+from support.servers import InfluxServer, PostgresServer
 
 RECORDS = demo_records(days=1)
 

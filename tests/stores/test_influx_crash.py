@@ -21,7 +21,7 @@ from fitbit_sync.records import Record
 from fitbit_sync.stores.base import Coverage
 from fitbit_sync.stores.influx import InfluxStore, open_influx_store
 from fitbit_sync.stores.influx_writer import write_retry
-from servers import InfluxServer, running_influx
+from support.servers import InfluxServer, running_influx
 
 pytestmark = [pytest.mark.influx, pytest.mark.reliability]
 
@@ -118,6 +118,7 @@ def test_a_real_backfill_survives_influxdb_being_killed(tmp_path: Path, monkeypa
     from fitbit_sync.cli import main
     from fitbit_sync.emulator.testing import start_emulator
     from fitbit_sync.schema import MEASUREMENTS
+    from support.emulator import env_for
 
     with running_influx() as server, start_emulator(seed=7, start=date(2026, 4, 25), end=date(2026, 5, 31)) as emu:
         clock = datetime(2026, 5, 3, 20, 0, tzinfo=UTC)
@@ -125,9 +126,8 @@ def test_a_real_backfill_survives_influxdb_being_killed(tmp_path: Path, monkeypa
         token_file = tmp_path / "token.json"
         TokenStore(token_file).save(TokenSet.from_response(emu.issue_tokens(), now=time.time(),
                                                            client_id=emu.client_id))
-        for name, value in {"CLIENT_ID": emu.client_id, "CLIENT_SECRET": emu.client_secret,
-                            "TOKEN_URL": emu.token_url, "API_BASE_URL": emu.base_url, "TOKEN_FILE": str(token_file),
-                            "STORE": "influxdb1", "INFLUXDB_URL": server.url}.items():
+        env_for(emu, token_file, monkeypatch)
+        for name, value in {"STORE": "influxdb1", "INFLUXDB_URL": server.url}.items():
             monkeypatch.setenv("FITBIT_SYNC_" + name, value)
 
         def backfill(db: str, data_dir: Path) -> int:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from demo_records import ZONE, demo_records, demo_window
 from fitbit_sync.config import load_settings
 from fitbit_sync.errors import StoreError
 from fitbit_sync.records import Record
@@ -16,7 +15,8 @@ from fitbit_sync.schema import MEASUREMENTS
 from fitbit_sync.stores.base import Coverage
 from fitbit_sync.stores.factory import open_store
 from fitbit_sync.stores.influx import InfluxStore
-from servers import InfluxServer, free_port, running_influx
+from support.demo_records import ZONE, demo_records, demo_window
+from support.servers import InfluxServer, free_port, running_influx
 
 pytestmark = pytest.mark.influx
 

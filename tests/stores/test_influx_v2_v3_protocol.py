@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from capture_server import Captured, CaptureServer, Reply
 from fitbit_sync.config import load_settings
 from fitbit_sync.errors import ConfigError, StoreError
 from fitbit_sync.records import Record
 from fitbit_sync.stores.base import Coverage
 from fitbit_sync.stores.factory import open_store
 from fitbit_sync.stores.influx_api import ms_from_text, parse_flux_csv
+from support.capture_server import Captured, CaptureServer, Reply
 
 TOKEN = "v2-tok-Zq81x"
 
@@ -177,7 +177,7 @@ def test_timestamps_in_every_form_the_servers_use() -> None:
 
 
 def test_an_unreachable_server_is_one_line(tmp_path: Path) -> None:
-    from servers import free_port
+    from support.servers import free_port
 
     settings = load_settings(store="influxdb3", influxdb_url=f"http://127.0.0.1:{free_port()}",
                              influxdb_token=TOKEN, data_dir=tmp_path)

@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from capture_server import Captured, CaptureServer, Reply, sequence
 from fitbit_sync.errors import StoreError
 from fitbit_sync.records import Record
 from fitbit_sync.stores.influx_writer import LineProtocolWriter, WriteEndpoint, write_retry
 from fitbit_sync.stores.spool import Spool
+from support.capture_server import Captured, CaptureServer, Reply, sequence
 
 FAST = write_retry(retries=3, base_seconds=0.001, max_seconds=0.002)
 

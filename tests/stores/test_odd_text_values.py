@@ -22,7 +22,7 @@ from fitbit_sync.stores.values import (
     influx_tag_text,
     storable_text,
 )
-from servers import InfluxServer, PostgresServer
+from support.servers import InfluxServer, PostgresServer
 
 T0 = 1_767_000_000_000
 CJK = "".join(chr(0x4E00 + i) for i in range(5000))  # 15,000 bytes that do not compress

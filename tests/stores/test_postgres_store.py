@@ -8,7 +8,6 @@ from collections import defaultdict
 import psycopg
 import pytest
 
-from demo_records import ZONE, demo_records, demo_window
 from fitbit_sync.config import load_settings
 from fitbit_sync.errors import ConfigError, StoreError
 from fitbit_sync.records import Record
@@ -16,7 +15,8 @@ from fitbit_sync.schema import MEASUREMENTS
 from fitbit_sync.stores.base import Coverage
 from fitbit_sync.stores.factory import open_store
 from fitbit_sync.stores.postgres import PostgresStore
-from servers import PG_PASSWORD, PostgresServer, free_port
+from support.demo_records import ZONE, demo_records, demo_window
+from support.servers import PG_PASSWORD, PostgresServer, free_port
 
 pytestmark = pytest.mark.postgres
 

@@ -1,5 +1,5 @@
-"""Helpers of the sync tests: settings that point at an emulator (signed in through the real
-OAuth flow), whole-database reads, and what a backfill must store, computed from the emulator's
+"""Helpers of the sync tests (settings that point at an emulator are ``support.emulator``):
+whole-database reads, and what a backfill must store, computed from the emulator's
 generator (not from the API).
 
 For each stream and planned range ``expected_records`` takes the generator's own JSON points
@@ -18,49 +18,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
-
-from fitbit_sync.auth.flow import authorize
 from fitbit_sync.catalog import Stream
-from fitbit_sync.config import Settings
 from fitbit_sync.emulator import rollups
 from fitbit_sync.emulator.datatypes import TYPES
 from fitbit_sync.emulator.generator import Generator
-from fitbit_sync.emulator.testing import EmulatorServer
 from fitbit_sync.records import Record, rfc3339_from_ms
 from fitbit_sync.schema import MEASUREMENTS
 from fitbit_sync.sources.google_health import planner
 from fitbit_sync.sources.google_health.converters import ConvertContext, axis_time, convert, parse_time_ms
 from fitbit_sync.stores.sqlite import SQLiteStore, quote
-
-
-def emulator_env(emu: EmulatorServer, tmp: Path, db: Path, **extra: Any) -> dict[str, str]:
-    """``FITBIT_SYNC_*`` variables for a subprocess that talks to ``emu``."""
-    env = {
-        "FITBIT_SYNC_CLIENT_ID": emu.client_id,
-        "FITBIT_SYNC_CLIENT_SECRET": emu.client_secret,
-        "FITBIT_SYNC_API_BASE_URL": emu.base_url,
-        "FITBIT_SYNC_AUTH_URL": emu.auth_url,
-        "FITBIT_SYNC_TOKEN_URL": emu.token_url,
-        "FITBIT_SYNC_REVOKE_URL": emu.revoke_url,
-        "FITBIT_SYNC_TOKEN_FILE": str(tmp / "token.json"),
-        "FITBIT_SYNC_DATA_DIR": str(tmp / "data"),
-        "FITBIT_SYNC_SQLITE_PATH": str(db),
-        "FITBIT_SYNC_QUOTA_PER_MINUTE": "100000",
-    }
-    env.update({f"FITBIT_SYNC_{k.upper()}": str(v) for k, v in extra.items()})
-    return env
-
-
-def emulator_settings(emu: EmulatorServer, tmp: Path, db: Path, *, sign_in: bool = True, **extra: Any) -> Settings:
-    """Settings for ``emu``; with ``sign_in`` the token file is made by the real consent flow."""
-    values = {k.removeprefix("FITBIT_SYNC_").lower(): v for k, v in emulator_env(emu, tmp, db).items()}
-    values.update(extra)
-    settings = Settings(**values)
-    if sign_in:
-        authorize(settings, open_browser=lambda url: httpx.get(url, follow_redirects=True, timeout=30),
-                  echo=lambda _line: None, timeout=30)
-    return settings
 
 
 def read_tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:

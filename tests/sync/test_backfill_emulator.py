@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sync_support import emulator_settings, expected_records, read_tables, write_expected
+from sync_support import expected_records, read_tables, write_expected
 
 from fitbit_sync.catalog import STREAMS
 from fitbit_sync.sources.google_health import planner
 from fitbit_sync.sync.runner import SyncSession
+from support.emulator import emulator_settings
 
 HEAVY_TYPES = frozenset({"steps", "distance", "active-energy-burned", "altitude", "floors", "heart-rate"})
 LIGHT = [s for s in STREAMS if s.method == "list" and s.type_id not in HEAVY_TYPES]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sync_support import emulator_settings, read_tables
+from sync_support import read_tables
 
 from fitbit_sync.auth.tokens import open_token_provider
 from fitbit_sync.catalog import select_streams
@@ -29,6 +29,7 @@ from fitbit_sync.stores.sqlite import SQLiteStore
 from fitbit_sync.sync.daemon import Daemon
 from fitbit_sync.sync.engine import Interrupted, interruptible_sleep
 from fitbit_sync.sync.runner import STATE_CATCHUP, SyncSession
+from support.emulator import emulator_settings
 
 pytestmark = pytest.mark.reliability
 

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sync_support import emulator_env, emulator_settings, read_tables
+from sync_support import read_tables
 
 from fitbit_sync.cli import main
 from fitbit_sync.emulator.faults import FaultRule
 from fitbit_sync.errors import ExitCode
+from support.emulator import emulator_env, emulator_settings
 
 pytestmark = pytest.mark.reliability
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sync_support import emulator_env, emulator_settings
 
 from fitbit_sync.auth.tokens import open_token_provider
 from fitbit_sync.catalog import select_streams
@@ -29,6 +28,7 @@ from fitbit_sync.stores.factory import open_store
 from fitbit_sync.sync.daemon import Daemon
 from fitbit_sync.sync.engine import interruptible_sleep
 from fitbit_sync.sync.runner import SyncSession
+from support.emulator import emulator_env, emulator_settings
 
 pytestmark = pytest.mark.reliability
 STREAMS = select_streams(["steps", "daily-resting-heart-rate", "weight"])

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sync_support import emulator_settings, expected_records, points_in, read_tables
+from sync_support import expected_records, points_in, read_tables
 
 from fitbit_sync.auth.tokens import open_token_provider
 from fitbit_sync.catalog import STREAMS
@@ -23,6 +23,7 @@ from fitbit_sync.sources.google_health.client import HealthApiClient
 from fitbit_sync.sources.google_health.converters import axis_time
 from fitbit_sync.sync.engine import interruptible_sleep
 from fitbit_sync.sync.runner import SyncSession
+from support.emulator import emulator_settings
 
 ALL = [s for s in STREAMS]
 

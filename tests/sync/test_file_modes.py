@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sync_support import emulator_env, emulator_settings
 
 from fitbit_sync.cli import main
 from fitbit_sync.config import load_settings
@@ -26,6 +25,7 @@ from fitbit_sync.stores.influx_api import InfluxV1Api
 from fitbit_sync.stores.influx_writer import write_retry
 from fitbit_sync.stores.sqlite import SQLiteStore
 from fitbit_sync.sync import daemon
+from support.emulator import emulator_env, emulator_settings
 
 
 @pytest.fixture

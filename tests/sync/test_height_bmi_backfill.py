@@ -10,11 +10,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sync_support import emulator_settings
-
 from fitbit_sync.catalog import select_streams
 from fitbit_sync.sources.google_health import planner
 from fitbit_sync.sync.runner import SyncSession
+from support.emulator import emulator_settings
 
 HISTORY = (date(2025, 1, 1), date(2025, 12, 31))
 RANGE = (date(2025, 9, 1), date(2025, 10, 31))

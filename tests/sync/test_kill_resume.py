@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sync_support import emulator_env, emulator_settings, read_tables
+from sync_support import read_tables
+
+from support.emulator import emulator_env, emulator_settings
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import psycopg
 import pytest
-from sync_support import emulator_env, emulator_settings
 
 from fitbit_sync.cli import main
 from fitbit_sync.emulator.generator import exercise as emulator_exercise
@@ -23,7 +22,8 @@ from fitbit_sync.errors import ExitCode
 from fitbit_sync.records import rfc3339_from_ms
 from fitbit_sync.sources.google_health.converters import interval_ms
 from fitbit_sync.stores.values import Reasons, influx_field_text, influx_tag_text, storable_text
-from servers import InfluxServer, PostgresServer, influx_server, postgres_server  # noqa: F401  (fixtures)
+from support.emulator import emulator_env, emulator_settings
+from support.servers import InfluxServer, PostgresServer, influx_server, postgres_server  # noqa: F401  (fixtures)
 
 FIRST, LAST = date(2025, 3, 1), date(2025, 4, 15)
 ODD_NAMES = {

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sync_support import emulator_env, emulator_settings
 
 from fitbit_sync.catalog import select_streams
 from fitbit_sync.cli import main
 from fitbit_sync.config import load_settings
 from fitbit_sync.redact import redact
 from fitbit_sync.sync.daemon import Daemon, setup_logging
+from support.emulator import emulator_env, emulator_settings
 
 SECRET = "Hunter2-s3cret"
 

@@ -8,11 +8,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sync_support import emulator_settings
-
 from fitbit_sync.catalog import select_streams
 from fitbit_sync.sources.google_health.converters import parse_time_ms
 from fitbit_sync.sync.runner import SyncSession
+from support.emulator import emulator_settings
 
 RANGE = (date(2025, 3, 1), date(2025, 4, 30))
 

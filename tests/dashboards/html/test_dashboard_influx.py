@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dash_demo import TZ, DemoSummary, fill_demo
 
 from fitbit_sync.config import load_settings
 from fitbit_sync.dashboards.html import open_source, payload, ranges
@@ -19,7 +18,8 @@ from fitbit_sync.dashboards.html.sqlite_source import SQLiteSource
 from fitbit_sync.errors import StoreError
 from fitbit_sync.stores.factory import open_store
 from fitbit_sync.stores.sqlite import SQLiteStore
-from servers import InfluxServer, influx_server  # noqa: F401  (the session fixture)
+from support.dash_demo import TZ, DemoSummary, fill_demo
+from support.servers import InfluxServer, influx_server  # noqa: F401  (the session fixture)
 
 pytestmark = pytest.mark.influx
 DAYS = 9

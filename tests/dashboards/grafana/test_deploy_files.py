@@ -16,7 +16,7 @@ import yaml
 from fitbit_sync.config import Settings, load_settings
 from fitbit_sync.errors import ExitCode
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 STACKS = {"compose.yml": ("influxdb1", "influxdb"), "compose.influxdb2.yml": ("influxdb2", "influxdb"),
           "compose.influxdb3.yml": ("influxdb3", "influxdb"), "compose.postgres.yml": ("postgres", "postgres")}
 

@@ -1,4 +1,4 @@
-"""Helpers for client tests: settings pointing at an emulator, and a seeded token file."""
+"""Helpers for client tests: settings pointing at an emulator with a seeded token file."""
 
 from __future__ import annotations
 
@@ -9,21 +9,7 @@ from typing import Any
 from fitbit_sync.auth.tokens import StoredTokenProvider, TokenSet, TokenStore
 from fitbit_sync.config import Settings
 from fitbit_sync.emulator.testing import EmulatorServer
-
-
-def settings_for(server: EmulatorServer, token_file: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "client_id": server.client_id,
-        "client_secret": server.client_secret,
-        "auth_url": server.auth_url,
-        "token_url": server.token_url,
-        "revoke_url": server.revoke_url,
-        "api_base_url": server.base_url,
-        "token_file": token_file,
-        "request_timeout": 10.0,
-    }
-    values.update(overrides)
-    return Settings(**values)
+from support.emulator import settings_for
 
 
 def signed_in(server: EmulatorServer, tmp_path: Path, scopes: tuple[str, ...] | None = None,

@@ -10,7 +10,7 @@ import pytest
 
 from fitbit_sync.sources.takeout import ImportOptions, ImportSummary, import_archives
 from fitbit_sync.stores.sqlite import SQLiteStore
-from servers import influx_server, postgres_server  # noqa: F401  (session fixtures: real servers)
+from support.servers import influx_server, postgres_server  # noqa: F401  (session fixtures: real servers)
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import threading
 import time
 
 import uvicorn
-from dash_demo import TZ
 
 from fitbit_sync.dashboards.html.server import create_app
 from fitbit_sync.dashboards.html.source import DashboardSource
+from support.dash_demo import TZ
 
 
 class LiveServer:

@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dash_demo import TZ, DemoSummary, fill_demo
 from dash_live import LiveServer
 
 from fitbit_sync.dashboards.html.sqlite_source import SQLiteSource
 from fitbit_sync.stores.sqlite import SQLiteStore
+from support.dash_demo import TZ, DemoSummary, fill_demo
 
 DEMO_END = date(2026, 11, 15)
 DEMO_DAYS = 35
-ARTIFACTS = Path(__file__).resolve().parents[1] / "_artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "_artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--hide-scrollbars",

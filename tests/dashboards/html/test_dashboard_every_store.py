@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dash_demo import TZ, fill_demo
 from test_dashboard_influx import same
 
 from fitbit_sync.cli import main
 from fitbit_sync.config import load_settings
 from fitbit_sync.stores.factory import open_store
 from fitbit_sync.stores.sqlite import SQLiteStore
-from servers import InfluxServer, PostgresServer, influx_server, postgres_server  # noqa: F401
+from support.dash_demo import TZ, fill_demo
+from support.servers import InfluxServer, PostgresServer, influx_server, postgres_server  # noqa: F401
 
 pytestmark = [pytest.mark.influx, pytest.mark.postgres]
 DAYS = 9

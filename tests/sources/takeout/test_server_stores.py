@@ -14,7 +14,7 @@ from fitbit_sync.sources.takeout.synthetic import Spec, write_export
 from fitbit_sync.stores.base import Store
 from fitbit_sync.stores.factory import open_store
 from fitbit_sync.stores.sqlite import SQLiteStore
-from servers import InfluxServer, PostgresServer
+from support.servers import InfluxServer, PostgresServer
 
 SPEC = Spec(start=date(2024, 5, 6), days=3, json_days=2, csv_from=1, hr_interval_s=300)
 

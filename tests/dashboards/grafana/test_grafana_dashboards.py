@@ -15,14 +15,14 @@ import pytest
 import yaml
 from grafana_queries import PEER_V1, influxql_queries, load, panels, substitute
 
-from demo_records import ZONE, demo_records, demo_window
 from fitbit_sync.config import load_settings
 from fitbit_sync.dashboards.grafana import FLAVOUR_NAMES, HERE, provisioning_dir
 from fitbit_sync.dashboards.grafana.build import FLAVOURS, PROVISIONED_JSON, files
 from fitbit_sync.dashboards.grafana.panels import ROWS
 from fitbit_sync.schema import MEASUREMENTS
 from fitbit_sync.stores.factory import open_store
-from servers import InfluxServer, PostgresServer
+from support.demo_records import ZONE, demo_records, demo_window
+from support.servers import InfluxServer, PostgresServer
 
 
 def dashboard_of(flavour: str) -> dict[str, Any]:

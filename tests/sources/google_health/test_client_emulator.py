@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from client_helpers import signed_in
 
-from answer_limits import max_rss_mb, watchdog
 from fitbit_sync import catalog
 from fitbit_sync.emulator.testing import EmulatorServer
 from fitbit_sync.errors import SourceError
 from fitbit_sync.sources.google_health.client import HealthApiClient
 from fitbit_sync.sources.google_health.errors import ApiRequestError, MissingScopeError
+from support.answer_limits import max_rss_mb, watchdog
 
 DAY = '"2026-05-10T00:00:00Z"', '"2026-05-11T00:00:00Z"'
 

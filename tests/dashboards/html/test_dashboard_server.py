@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dash_demo import TZ
 from dash_live import LiveServer
 
 from fitbit_sync.dashboards.html.influx_source import InfluxSource
@@ -15,6 +14,7 @@ from fitbit_sync.dashboards.html.sqlite_source import SQLiteSource
 from fitbit_sync.records import Record, rfc3339_from_ms
 from fitbit_sync.stores.sqlite import SQLiteStore
 from fitbit_sync.stores.values import MAX_TEXT_CHARS
+from support.dash_demo import TZ
 
 
 def test_the_page_and_its_assets_are_served_gzipped(live_server: LiveServer) -> None:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dash_demo import TZ, DemoSummary
 
 from fitbit_sync.cli import main
+from support.dash_demo import TZ, DemoSummary
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:

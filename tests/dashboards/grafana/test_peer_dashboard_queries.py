@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from grafana_queries import PEER_V1, influxql_queries, load, substitute
 
-from demo_records import ZONE, demo_records, demo_window
 from fitbit_sync.config import load_settings
 from fitbit_sync.stores.factory import open_store
-from servers import InfluxServer
+from support.demo_records import ZONE, demo_records, demo_window
+from support.emulator import env_for
+from support.servers import InfluxServer
 
 pytestmark = pytest.mark.influx
 
@@ -87,10 +88,9 @@ def test_after_a_real_backfill_from_the_emulator(influx_server: InfluxServer, em
     tokens = TokenSet.from_response(emulator.issue_tokens(), now=time.time(), client_id=emulator.client_id)
     TokenStore(token_file).save(tokens)
     db = influx_server.new_database()
+    env_for(emulator, token_file, monkeypatch)
     for name, value in {
-        "CLIENT_ID": emulator.client_id, "CLIENT_SECRET": emulator.client_secret, "TOKEN_URL": emulator.token_url,
-        "AUTH_URL": emulator.auth_url, "REVOKE_URL": emulator.revoke_url, "API_BASE_URL": emulator.base_url,
-        "TOKEN_FILE": str(token_file), "DATA_DIR": str(tmp_path / "data"), "STORE": "influxdb1",
+        "DATA_DIR": str(tmp_path / "data"), "STORE": "influxdb1",
         "INFLUXDB_URL": influx_server.url, "INFLUXDB_DATABASE": db, "DEVICE_NAME": "Charge 6",
     }.items():
         monkeypatch.setenv("FITBIT_SYNC_" + name, value)

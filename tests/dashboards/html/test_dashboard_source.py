@@ -10,13 +10,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from dash_demo import DemoSummary
 
 from fitbit_sync.dashboards.html.source import DAY, HOUR, MINUTE, NICE_BUCKETS_MS, bucket_for
 from fitbit_sync.dashboards.html.sqlite_source import SQLiteSource
 from fitbit_sync.errors import StoreError
 from fitbit_sync.records import Record
 from fitbit_sync.stores.sqlite import SQLiteStore
+from support.dash_demo import DemoSummary
 
 
 def raw(db: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
@@ -155,9 +155,8 @@ def test_a_missing_or_corrupt_file_is_a_one_line_store_error(tmp_path: Path) -> 
 
 
 def test_long_ranges_from_the_hourly_rollup_equal_a_full_scan(tmp_path: Path) -> None:
-    from dash_demo import fill_demo
-
     from fitbit_sync.dashboards.html import sqlite_source
+    from support.dash_demo import fill_demo
 
     db = tmp_path / "rollup.db"
     with SQLiteStore(db) as store:

@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from dash_demo import TZ, DemoSummary
 from dash_live import LiveServer
 
 from fitbit_sync.cli import main
@@ -22,6 +21,7 @@ from fitbit_sync.dashboards.html.sqlite_source import SQLiteSource
 from fitbit_sync.records import Record
 from fitbit_sync.stores.sqlite import SQLiteStore
 from fitbit_sync.sync.runner import STATE_ZONE
+from support.dash_demo import TZ, DemoSummary
 
 pytestmark = pytest.mark.browser
 

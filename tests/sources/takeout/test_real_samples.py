@@ -1,4 +1,4 @@
-"""The real export samples (tests/takeout/data, see SOURCES.md) imported from a real zip."""
+"""The real export samples (tests/sources/takeout/data, see SOURCES.md) imported from a real zip."""
 
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-from dash_demo import TZ, DemoSummary
 
 from fitbit_sync.dashboards.html import payload, ranges
 from fitbit_sync.dashboards.html.source import DAY, HOUR
@@ -17,6 +16,7 @@ from fitbit_sync.dashboards.html.sqlite_source import SQLiteSource
 from fitbit_sync.errors import ConfigError
 from fitbit_sync.records import Record
 from fitbit_sync.stores.sqlite import SQLiteStore
+from support.dash_demo import TZ, DemoSummary
 
 ZONE = ranges.zone(TZ)
 
@@ -170,8 +170,8 @@ def test_long_ranges_turn_daily_bars_and_heatmaps_into_weeks(tmp_path: Path) -> 
 
 
 def test_records_from_the_stores_demo_generator_draw_every_panel(tmp_path: Path) -> None:
-    """An independent generator (tests/demo_records.py: naps, Swim without GPS, 'Outdoor Bike')."""
-    from demo_records import demo_records
+    """An independent generator (tests/support/demo_records.py: naps, Swim without GPS, 'Outdoor Bike')."""
+    from support.demo_records import demo_records
 
     db = tmp_path / "other.db"
     with SQLiteStore(db) as store:
