@@ -4,7 +4,7 @@ A ``StoreKind`` says how to open the store (to write, or only to read: then noth
 where its sync lock lives, which ``Settings`` group holds its options, which Grafana provisioning
 flavour (query dialect) it has, and which reader draws the HTML dashboard from it. Commands,
 the sync runner, the dashboards and the Grafana build look a kind up here (``kind_of``) and never
-test a kind's name; tests/core/test_store_registry.py greps ``src`` to keep it so.
+test a kind's name; tests/stores/test_store_registry.py greps ``src`` to keep it so.
 
 Openers and dashboard readers are named as ``"module:function"`` and imported on first use, so
 naming a kind never imports a database driver.

@@ -2,7 +2,7 @@
 per store flavour: each store kind of ``stores/registry.py`` that names a Grafana dialect.
 
 ``python -m fitbit_sync.dashboards.grafana.build`` regenerates them from ``panels`` and
-``dialects``; tests/grafana checks that the committed files equal the output. The datasource
+``dialects``; tests/dashboards/grafana checks that the committed files equal the output. The datasource
 files read their settings from the same ``FITBIT_SYNC_*`` environment variables as fitbit-sync
 (Grafana expands ``${VAR}`` in provisioning files), so one ``.env`` configures both.
 """
