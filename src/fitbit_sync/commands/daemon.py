@@ -13,7 +13,7 @@ TYPES_HELP = "comma-separated data types or streams; default: settings.types, el
 
 def run_daemon(types: str | None, config: Path | None, db: Path | None = None) -> int:
     from fitbit_sync.sync.daemon import Daemon, install_signal_handlers, setup_logging
-    from fitbit_sync.sync.runner import choose_streams
+    from fitbit_sync.sync.session import choose_streams
 
     settings = store_settings(config, db)
     streams = choose_streams(settings, types)

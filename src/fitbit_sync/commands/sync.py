@@ -13,16 +13,11 @@ import typer
 from rich.console import Console
 
 from fitbit_sync.commands.options import config_option, db_option, store_settings
+from fitbit_sync.days import check_range, parse_date
 from fitbit_sync.net.transport import Stopped
 from fitbit_sync.sync.engine import INTERRUPTED_MESSAGE, Interrupted, RunReport
-from fitbit_sync.sync.runner import (
-    SyncSession,
-    check_range,
-    choose_streams,
-    command_logging,
-    parse_date,
-    stderr_is_terminal,
-)
+from fitbit_sync.sync.logging_setup import command_logging, stderr_is_terminal
+from fitbit_sync.sync.session import SyncSession, choose_streams
 
 TYPES_HELP = "comma-separated data types or streams (e.g. heart-rate,steps:daily); default: all"
 
