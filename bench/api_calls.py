@@ -47,7 +47,7 @@ from fitbit_sync.catalog import STREAMS, Stream
 from fitbit_sync.config import Settings
 from fitbit_sync.emulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from fitbit_sync.sources.google_health import planner
-from fitbit_sync.sync.runner import SyncSession
+from fitbit_sync.sync.session import SyncSession
 
 QUOTA_PER_MINUTE = 300
 EMULATOR = """

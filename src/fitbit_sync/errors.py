@@ -60,3 +60,11 @@ class ArchiveError(FitbitSyncError):
 
 class LockedError(FitbitSyncError):
     exit_code = ExitCode.LOCKED
+
+
+def reason(exc: BaseException, limit: int | None = None) -> str:
+    """The first line of ``exc``'s message (its type name when it has none), cut at ``limit``
+    characters: what a one-line error or a file report shows of a lower layer's exception."""
+    text = str(exc).strip() or type(exc).__name__
+    first = text.splitlines()[0]
+    return first if limit is None else first[:limit]

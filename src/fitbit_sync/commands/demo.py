@@ -52,7 +52,9 @@ def run_demo(days: int, db: Path, seed: int, console: Console | None = None, end
     from fitbit_sync.emulator.server import run_in_thread
     from fitbit_sync.stores.registry import SQLITE
     from fitbit_sync.stores.sqlite import SQLiteStore
-    from fitbit_sync.sync.runner import SyncSession, command_logging, lock_path, stderr_is_terminal
+    from fitbit_sync.sync.locking import lock_path
+    from fitbit_sync.sync.logging_setup import command_logging, stderr_is_terminal
+    from fitbit_sync.sync.session import SyncSession
 
     console = console or Console(soft_wrap=True, highlight=False)
     if not 1 <= days <= MAX_DAYS:
@@ -163,7 +165,7 @@ def register(app: typer.Typer) -> None:
                                        help="last day of the history (default: today)"),
     ) -> None:
         """Try everything without a Google account: emulator + OAuth + backfill into ./demo.db."""
-        from fitbit_sync.sync.runner import latest_today, parse_date
+        from fitbit_sync.days import latest_today, parse_date
 
         last = parse_date(end, "end") if end is not None else None
         if last is not None and last > latest_today():

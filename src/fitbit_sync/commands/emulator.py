@@ -7,18 +7,12 @@ from datetime import date
 
 import typer
 
-from fitbit_sync.days import check_day
+from fitbit_sync.days import parse_day
 from fitbit_sync.errors import ConfigError
 
 
 def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{option} must be a date like 2026-01-31, not {value!r}") from None
-    return check_day(day, option)
+    return None if value is None else parse_day(value, option)
 
 
 def register(app: typer.Typer) -> None:

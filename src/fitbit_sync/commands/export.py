@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import typer
 
 from fitbit_sync.commands.options import config_option, db_option, store_settings
-from fitbit_sync.days import check_day
+from fitbit_sync.days import local_midnight_ms, parse_day
 from fitbit_sync.errors import ConfigError, FitbitSyncError
 
 
 def _day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"{option} must be a date like 2026-01-31, not {text!r}") from None
-    return check_day(day, option)
-
-
-def _midnight_ms(day: date, zone: ZoneInfo) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=zone).timestamp() * 1000)
+    return None if text is None else parse_day(text, option)
 
 
 def run_export(fmt: str, out: Path, measurements: list[str], start: str | None, end: str | None,
@@ -42,8 +32,8 @@ def run_export(fmt: str, out: Path, measurements: list[str], start: str | None, 
         raise ConfigError("--end is before --start")
     settings = store_settings(config, db)
     zone = ZoneInfo(settings.time_zone or "UTC")
-    start_ms = _midnight_ms(first, zone) if first else None
-    end_ms = _midnight_ms(last + timedelta(days=1), zone) if last else None
+    start_ms = local_midnight_ms(first, zone) if first else None
+    end_ms = local_midnight_ms(last + timedelta(days=1), zone) if last else None
     names = [part for item in measurements for part in item.split(",")]
     store = open_store_to_read(settings)
     try:

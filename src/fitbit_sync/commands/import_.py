@@ -7,13 +7,10 @@ summary (rows and first/last day per measurement, files skipped and why) goes to
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
-import filelock
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -28,13 +25,11 @@ from rich.progress import (
 from rich.table import Table
 
 from fitbit_sync.commands.options import config_option, db_option, store_settings
-from fitbit_sync.config import Settings
-from fitbit_sync.errors import ConfigError, LockedError, StoreError
-from fitbit_sync.files import LOCK_MODE, private_dir
+from fitbit_sync.errors import ConfigError
 from fitbit_sync.sources.takeout import ImportOptions, ImportSummary, import_archives
 from fitbit_sync.sources.takeout.timezones import resolve_zone
 from fitbit_sync.stores.factory import open_store
-from fitbit_sync.sync.runner import lock_path
+from fitbit_sync.sync.locking import store_lock
 
 WEIGHT_UNITS = ("auto", "lb", "kg")
 MAX_LISTED = 20
@@ -61,25 +56,6 @@ class RichProgress:
 
     def stop(self) -> None:
         self._bar.stop()
-
-
-@contextlib.contextmanager
-def store_lock(settings: Settings) -> Iterator[None]:
-    """The lock sync, backfill and the daemon take: one writer per store at a time."""
-    path = lock_path(settings)
-    try:
-        private_dir(path.parent)
-        lock = filelock.FileLock(path, timeout=0, mode=LOCK_MODE)
-        lock.acquire()
-    except filelock.Timeout:
-        raise LockedError(f"another fitbit-sync process (sync, backfill, daemon or import) is writing to this "
-                          f"store (lock file {path}); wait for it to finish") from None
-    except OSError as exc:
-        raise StoreError(f"cannot create the lock file {path}: {exc.strerror or exc}") from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def print_summary(summary: ImportSummary, console: Console) -> None:

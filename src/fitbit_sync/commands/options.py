@@ -1,5 +1,6 @@
 """The store options every command that touches a store takes, spelled once: ``--config FILE`` and
-``--db FILE`` (a SQLite file instead of the configured store), and the settings they give.
+``--db FILE`` (a SQLite file instead of the configured store), and the settings they give; also
+``--types`` of the commands that sync.
 
 One definition so ``status``, ``export``, ``dashboard``, ``sync``, ``backfill``, ``daemon`` and
 ``import`` cannot drift apart in name, help text or meaning.
@@ -17,6 +18,7 @@ from fitbit_sync.stores.registry import SQLITE
 
 CONFIG_HELP = "TOML config file (default: $FITBIT_SYNC_CONFIG or ~/.config/fitbit-sync/config.toml)"
 DB_HELP = "use this SQLite file instead of the configured store"
+TYPES_HELP = "comma-separated data types or streams (e.g. heart-rate,steps:daily); default: settings.types, else all"
 
 
 def config_option() -> Any:
@@ -25,6 +27,11 @@ def config_option() -> Any:
 
 def db_option() -> Any:
     return typer.Option(None, "--db", metavar="FILE", help=DB_HELP)
+
+
+def types_option() -> Any:
+    """``--types`` of ``sync``, ``backfill`` and ``daemon`` (read by ``sync.session.choose_streams``)."""
+    return typer.Option(None, "--types", help=TYPES_HELP)
 
 
 def store_settings(config: Path | None, db: Path | None) -> Settings:

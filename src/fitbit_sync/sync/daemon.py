@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,17 +33,16 @@ from fitbit_sync.errors import (
     SourceError,
     StoreError,
 )
-from fitbit_sync.files import PrivateRotatingFileHandler, private_dir
 from fitbit_sync.net.transport import Stopped
-from fitbit_sync.redact import add_redaction
 from fitbit_sync.sources.google_health.errors import AccountError
 from fitbit_sync.sources.google_health.planner import axis_of, effective_streams
 from fitbit_sync.sync.engine import Interrupted
-from fitbit_sync.sync.runner import SyncSession, log_secrets
+from fitbit_sync.sync.logging_setup import DAEMON_FORMAT, daemon_logging
+from fitbit_sync.sync.session import SyncSession
 
 log = logging.getLogger(__name__)
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_FORMAT = DAEMON_FORMAT
 LOG_FILE_BYTES = 5 * 1024 * 1024
 LOG_FILE_BACKUPS = 3
 BACKOFF_FIRST_S = 30.0
@@ -53,22 +51,8 @@ TRANSIENT = (SourceError, StoreError, LockedError)
 
 def setup_logging(settings: Settings, *, stream: object = None) -> list[logging.Handler]:
     """Log to stderr, and to ``settings.log_file`` (rotating) when set; returns the handlers."""
-    logger = logging.getLogger("fitbit_sync")
-    logger.setLevel(settings.log_level)
-    formatter = logging.Formatter(LOG_FORMAT)
-    handlers: list[logging.Handler] = [logging.StreamHandler(stream or sys.stderr)]  # type: ignore[arg-type]
-    if settings.log_file is not None:
-        try:
-            private_dir(settings.log_file.parent)
-            handlers.append(PrivateRotatingFileHandler(
-                settings.log_file, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"cannot open the log file {settings.log_file}: {exc.strerror or exc}") from None
-    for handler in handlers:
-        handler.setFormatter(formatter)
-        add_redaction(handler, log_secrets(settings))
-        logger.addHandler(handler)
-    return handlers
+    return daemon_logging(settings, stream=stream, file_bytes=LOG_FILE_BYTES, file_backups=LOG_FILE_BACKUPS,
+                          fmt=LOG_FORMAT)
 
 
 @dataclass

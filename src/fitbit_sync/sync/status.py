@@ -21,7 +21,8 @@ from fitbit_sync.catalog import SOURCE, STREAMS, VARIANTS, Stream
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import FitbitSyncError
 from fitbit_sync.stores.base import Store
-from fitbit_sync.sync.runner import STATE_LAST_RUN, STATE_ZONE
+from fitbit_sync.sync.session import STATE_LAST_RUN
+from fitbit_sync.sync.zone import STATE_ZONE
 
 
 @dataclass(frozen=True, slots=True)

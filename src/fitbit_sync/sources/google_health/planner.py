@@ -26,7 +26,6 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from datetime import time as dtime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +36,7 @@ from fitbit_sync.catalog import ALL_STREAMS_BY_KEY, DAY_MS, VARIANTS, Axis, Stre
 from fitbit_sync.catalog import SETTLE_DAILY_MS as SETTLE_DAILY_MS
 from fitbit_sync.catalog import SETTLE_INTRADAY_MS as SETTLE_INTRADAY_MS
 from fitbit_sync.catalog import SOURCE as SOURCE
+from fitbit_sync.days import local_midnight_ms as local_midnight_ms
 from fitbit_sync.records import rfc3339_from_ms
 from fitbit_sync.stores.base import Coverage, subtract_intervals
 
@@ -64,11 +64,6 @@ def date_ms(day: date) -> int:
 def date_of_ms(value: int) -> date:
     """The civil date of a ``date``/``civil`` axis value (floor)."""
     return EPOCH + timedelta(days=value // DAY_MS)
-
-
-def local_midnight_ms(day: date, zone: ZoneInfo) -> int:
-    """UTC epoch ms of local midnight of ``day`` in ``zone``."""
-    return int(datetime.combine(day, dtime(), tzinfo=zone).timestamp() * 1000)
 
 
 def civil_ms(physical_ms: int, zone: ZoneInfo) -> int:

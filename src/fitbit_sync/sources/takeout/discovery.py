@@ -17,7 +17,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import IO
 
-from fitbit_sync.errors import ArchiveError
+from fitbit_sync.errors import ArchiveError, reason
 
 #: Upper bound for a file read whole (JSON): real per-day/month files are a few MB.
 MAX_WHOLE_FILE = 256 * 1024 * 1024
@@ -106,7 +106,7 @@ class Archives:
         except zipfile.BadZipFile:
             raise ArchiveError(_not_a_zip(path)) from None
         except (OSError, EOFError, ValueError) as exc:
-            raise ArchiveError(f"cannot read {path}: {_reason(exc)}") from None
+            raise ArchiveError(f"cannot read {path}: {reason(exc)}") from None
         self._zips.append(archive)
         for info in archive.infolist():
             if info.is_dir():
@@ -170,8 +170,3 @@ def _not_a_zip(path: Path) -> str:
     if head.startswith(b"PK"):
         return f"{path} is a truncated or damaged zip archive (its central directory is missing)"
     return f"{path} is not a zip archive"
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]

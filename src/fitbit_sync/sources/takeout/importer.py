@@ -2,46 +2,41 @@
 
 The run, in order: open the inputs (``discovery``), classify every file by name (``families``),
 settle the time zone (explicit option > the archive's ``Profile.csv`` > ``settings.time_zone`` >
-UTC), then read the families in their fixed order. Each file is parsed as a stream; its records,
-day claims and per-minute totals are staged and committed only when the file has been read to the
-end, so a bad file is reported and skipped without leaving half its days behind (a file that
-stages more than one batch is committed batch by batch). Records are written in batches of
-``batch_size``; daily totals built from per-minute rows and the API coverage go with the final
-write, after everything they describe.
+UTC), then read the families in their fixed order. Each file is parsed as a stream into its own
+``FileStaging`` (``staging.py``): its records, day claims and per-minute totals are committed to
+the run's ``RunState`` only when the file has been read to the end, so a bad file is reported and
+skipped without leaving half its days behind (a file that stages more than one batch is committed
+batch by batch). Records are written in batches of ``batch_size``; daily totals built from
+per-minute rows and the API coverage go with the final write, after everything they describe.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import attrgetter
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from fitbit_sync.errors import ArchiveError, ConfigError, FitbitSyncError
-from fitbit_sync.records import FieldValue, Record
+from fitbit_sync.errors import ArchiveError, ConfigError, FitbitSyncError, reason
 from fitbit_sync.schema import DEVICE_TAG
 from fitbit_sync.sources.takeout import coverage as cov
-from fitbit_sync.sources.takeout.dedup import Claims, choose_sources
+from fitbit_sync.sources.takeout.dedup import choose_sources
 from fitbit_sync.sources.takeout.discovery import Archives, Entry
 from fitbit_sync.sources.takeout.families import DAILY_PHASE, PROFILE, Family, classify, imported
 from fitbit_sync.sources.takeout.layouts import detect_layouts, is_bulk, is_noise
-from fitbit_sync.sources.takeout.parsers.bulk import DECODERS, Bulk, unpack
+from fitbit_sync.sources.takeout.parsers.bulk import DECODERS, Bulk
 from fitbit_sync.sources.takeout.parsers.common import SUM_PREFIX, ParseContext
 from fitbit_sync.sources.takeout.parsers.profile import profile_time_zone
 from fitbit_sync.sources.takeout.prefetch import decoded_ahead
-from fitbit_sync.sources.takeout.timezones import MINUTE_MS, LocalDays, iso_day, iso_of, resolve_zone
-from fitbit_sync.sources.takeout.totals import DERIVED, DailyTotals, Staged
+from fitbit_sync.sources.takeout.staging import FileStaging, RunState
+from fitbit_sync.sources.takeout.timezones import LocalDays, iso_day, iso_of, resolve_zone
 from fitbit_sync.stores.base import Coverage, Store
 
 #: Intraday measurements whose last day marks the end of the export (daily padding is cut there).
 CLOCK_MEASUREMENTS = ("HeartRate_Intraday", "Steps_Intraday", "Distance_Intraday", SUM_PREFIX + "calories")
-SLEEP_SUMMARY = "Sleep Summary"
 
 
 class Progress(Protocol):
@@ -154,20 +149,6 @@ def take_inventory(entries: Iterable[Entry]) -> _Inventory:
     return inv
 
 
-class _FileState:
-    """What one file has produced so far and not yet committed."""
-
-    def __init__(self) -> None:
-        self.records: list[Record] = []
-        self.new_claims: list[tuple[str, int]] = []
-        self.days: dict[str, tuple[int, int]] = {}  # measurement -> (first, last) local day
-        self.present: dict[str, dict[int, set[str]]] = {}
-        self.staged: Staged = {}
-        self.superseded = 0  # rows of days another family owns
-        self.contributed = 0  # per-minute rows that only feed daily totals
-        self.counts: Counter[str] = Counter()  # rows per measurement, when counted on the way in
-
-
 class TakeoutImporter:
     """One import run into ``store``; ``run(paths)`` returns the summary."""
 
@@ -175,16 +156,10 @@ class TakeoutImporter:
         self.store = store
         self.options = options or ImportOptions()
         self.progress = progress
-        self.claims = Claims()
-        self.totals = DailyTotals()
-        self.buffer: list[Record] = []
-        self.rows: Counter[str] = Counter()
-        self.day_range: dict[str, tuple[int, int]] = {}
-        self.present: dict[str, dict[int, set[str]]] = {}
+        self.state = RunState(store, self.options.batch_size)
         self.reports: list[FileReport] = []
         self.extra: dict[str, object] = {}  # shared between files of a run (e.g. the weight unit)
         self.cutoff_day: int | None = None
-        self.written = 0
 
     # --- the run ---------------------------------------------------------------------------------
 
@@ -210,7 +185,7 @@ class TakeoutImporter:
             layouts = detect_layouts(e.name for e in archives)
         summary = ImportSummary(
             measurements=self._measurements(), files=self.reports + inv.reports, zone=zone.key,
-            zone_origin=origin, layouts=layouts, coverage=coverage, rows_written=self.written,
+            zone_origin=origin, layouts=layouts, coverage=coverage, rows_written=self.state.written,
             ignored_files=inv.ignored, bulk_files=inv.bulk, seconds=time.monotonic() - started,
         )
         return summary
@@ -237,7 +212,8 @@ class TakeoutImporter:
     def _export_day(self, newest_ms: int | None) -> int:
         """The last day the export can hold real data for: the last day of intraday data, else
         the day of the archive's newest file timestamp, else today."""
-        ends = [self.day_range[m][1] for m in CLOCK_MEASUREMENTS if m in self.day_range]
+        day_range = self.state.day_range
+        ends = [day_range[m][1] for m in CLOCK_MEASUREMENTS if m in day_range]
         if ends:
             return max(ends)
         return self.days.day_of(min(newest_ms or self._now_ms(), self._now_ms()))
@@ -265,9 +241,9 @@ class TakeoutImporter:
                     raise
                 except Exception as exc:
                     done.add(id(entry))
-                    self.reports.append(FileReport(entry.label, family.key, "failed", reason=_reason(exc)))
+                    self.reports.append(FileReport(entry.label, family.key, "failed", reason=reason(exc, 300)))
                 else:
-                    if mine and all(self._owned_by_other(family, day) for day, _ in mine):
+                    if mine and all(self.state.owned_by_other(family, day) for day, _ in mine):
                         done.add(id(entry))  # every day already imported from another copy: skip pass 2
                         rows = sum(mine.values())
                         self.reports.append(FileReport(entry.label, family.key, "superseded", skipped=rows,
@@ -286,32 +262,28 @@ class TakeoutImporter:
             else:
                 self._import_file(family, entry, choice)
 
-    def _owned_by_other(self, family: Family, day: int) -> bool:
-        owner = self.claims.owner(family.metric, day)
-        return owner is not None and owner != family.key
-
     def _import_file(self, family: Family, entry: Entry, choice: dict[int, str] | None,
                      decoded: Bulk | None = None) -> None:
         assert family.parse is not None
         ctx = self._context(choice=choice)
         report = FileReport(entry.label, family.key, "imported")
-        state = _FileState()
+        staging = FileStaging(self.state, family, self.days, self.tags, report)
         try:
             if family.bulk and decoded is None:
                 decoded = DECODERS[family.key](entry.read_bytes(), self.days.zone.key)
             if decoded is not None:
-                self._consume_bulk(family, decoded, state, report)
+                staging.consume_bulk(decoded)
             else:
-                self._consume(family, family.parse(entry, ctx), state, report)
+                staging.consume(family.parse(entry, ctx))
         except FitbitSyncError:
             raise
         except Exception as exc:
-            self.claims.release(state.new_claims)
+            staging.release()
             report.status = "failed"
-            report.reason = _reason(exc)
+            report.reason = reason(exc, 300)
         else:
-            self._commit(family, state, report)
-        superseded = report.superseded + state.superseded
+            staging.commit()
+        superseded = report.superseded + staging.superseded
         report.skipped += superseded + ctx.junk
         report.malformed = ctx.malformed
         if report.status == "imported" and report.records == 0:
@@ -330,157 +302,37 @@ class TakeoutImporter:
         if self.progress is not None:
             self.progress.advance(entry.size, entry.base)
 
-    def _consume(self, family: Family, records: Iterator[Record], state: _FileState, report: FileReport) -> None:
-        """The hot loop: claims, day ranges and totals per (measurement, local day) segment."""
-        days = self.days
-        stage = state.records
-        append = stage.append
-        checkpoint = self.options.batch_size
-        current: str | None = None
-        fast = False
-        low = high = 0
-        allowed = False
-        minutes: dict[int, dict] | None = None
-        target: tuple[str, float] | None = None
-        pseudo = False
-        for record in records:
-            t = record.time_ms
-            if not fast or record.measurement is not current or not low <= t < high:
-                current = record.measurement
-                day = iso_day(record.date) if record.date is not None else days.day_of(t)
-                low, high = days.bounds(day)
-                fast = record.date is None and current != SLEEP_SUMMARY
-                allowed = self._enter(family, current, day, state, record)
-                pseudo = current.startswith(SUM_PREFIX)
-                target = DERIVED.get(current) if family.derive and allowed else None
-                minutes = None if target is None else state.staged.setdefault((target[0], day), {})
-            if not allowed:
-                state.superseded += 1
-                continue
-            if minutes is not None:
-                slot = (t - low) // MINUTE_MS
-                if slot not in minutes:
-                    minutes[slot] = record.fields
-            if pseudo:
-                state.contributed += 1
-                continue
-            append(record)
-            if len(stage) >= checkpoint:
-                self._commit(family, state, report)
-                stage = state.records
-                append = stage.append
-                minutes = None if target is None else state.staged.setdefault((target[0], day), {})
-
-    def _consume_bulk(self, family: Family, bulk: Bulk, state: _FileState, report: FileReport) -> None:
-        """``_consume`` for a decoded file (one measurement, time order): a local day at a time,
-        found by bisection, with records built only for the days that are taken."""
-        measurement, times, values = unpack(bulk)
-        days, tags = self.days, self.tags
-        pseudo = measurement.startswith(SUM_PREFIX)
-        target = DERIVED.get(measurement) if family.derive else None
-        start, count = 0, len(times)
-        while start < count:
-            day = days.day_of(times[start])
-            low, high = days.bounds(day)
-            end = bisect_left(times, high, start)
-            size = end - start
-            if not self._enter(family, measurement, day, state):
-                state.superseded += size
-                start = end
-                continue
-            segment = times[start:end]
-            fields: list[dict[str, FieldValue]] = [{"value": value} for value in values[start:end]]
-            if target is not None:
-                minutes = state.staged.setdefault((target[0], day), {})
-                for t, f in zip(segment, fields, strict=True):
-                    minutes.setdefault((t - low) // MINUTE_MS, f)
-            if pseudo:
-                state.contributed += size
-            else:
-                state.records.extend(map(Record, repeat(measurement, size), segment, fields, repeat(tags, size)))
-                state.counts[measurement] += size
-            start = end
-            if len(state.records) >= self.options.batch_size:
-                self._commit(family, state, report)
-
-    def _enter(self, family: Family, measurement: str, day: int, state: _FileState,
-               record: Record | None = None) -> bool:
-        """Start of a (measurement, day) segment: the claim, the day range, coverage presence."""
-        if family.claim:
-            allowed, new = self.claims.take(family.metric_of(measurement), day, family.key)
-            if new:
-                state.new_claims.append((family.metric_of(measurement), day))
-            if not allowed:
-                return False
-        first, last = state.days.get(measurement, (day, day))
-        state.days[measurement] = (min(first, day), max(last, day))
-        if family.covers:
-            if measurement == SLEEP_SUMMARY and record is not None:
-                end = record.fields.get("endTime")
-                if isinstance(end, int):
-                    state.present.setdefault(cov.SLEEP_END, {}).setdefault(self.days.day_of(end), set())
-            have = state.present.setdefault(measurement, {}).setdefault(day, set())
-            if record is not None and record.date is not None:
-                have.update(record.fields)
-        return True
-
-    def _commit(self, family: Family, state: _FileState, report: FileReport) -> None:
-        """Make a file's staged work part of the run (and flush full batches)."""
-        for measurement, (first, last) in state.days.items():
-            old = self.day_range.get(measurement)
-            self.day_range[measurement] = (first, last) if old is None else (min(old[0], first), max(old[1], last))
-        for measurement, per_day in state.present.items():
-            target = self.present.setdefault(measurement, {})
-            for day, have in per_day.items():
-                target.setdefault(day, set()).update(have)
-        self.totals.merge(state.staged, family.covers)
-        records = state.records
-        self.rows.update(state.counts if state.counts else map(attrgetter("measurement"), records))
-        report.records += len(records) + state.contributed
-        report.superseded += state.superseded
-        self.buffer.extend(records)
-        state.records, state.new_claims, state.days, state.present, state.staged = [], [], {}, {}, {}
-        state.counts = Counter()
-        state.superseded = state.contributed = 0
-        if len(self.buffer) >= self.options.batch_size:
-            self._flush()
-
-    def _flush(self, coverage: Sequence[Coverage] = ()) -> None:
-        if self.buffer or coverage:
-            self.written += self.store.write(self.buffer, coverage)
-        self.buffer = []
-
     # --- the end -----------------------------------------------------------------------------------
 
     def _finish(self, newest_ms: int | None) -> list[Coverage]:
         """Daily totals, then coverage, in the final write. Coverage counts as fetched when the
         export was made (the archive's newest timestamp, else the end of its last data day), so
         the planner's settle window refetches the days just before the export."""
-        for record, covers in self.totals.records(self.days, self.tags):
-            self.buffer.append(record)
-            self.rows[record.measurement] += 1
+        run = self.state
+        for record, covers in run.totals.records(self.days, self.tags):
+            run.buffer.append(record)
+            run.rows[record.measurement] += 1
             day = iso_day(record.date or "")
-            first, last = self.day_range.get(record.measurement, (day, day))
-            self.day_range[record.measurement] = (min(first, day), max(last, day))
+            run.add_day(record.measurement, day, day)
             if covers:
-                self.present.setdefault(record.measurement, {}).setdefault(day, set()).update(record.fields)
-        last_day = {m: rng[1] for m, rng in self.day_range.items()}
-        if cov.SLEEP_END in self.present:
-            last_day[cov.SLEEP_END] = max(self.present[cov.SLEEP_END])
+                run.present.setdefault(record.measurement, {}).setdefault(day, set()).update(record.fields)
+        last_day = {m: rng[1] for m, rng in run.day_range.items()}
+        if cov.SLEEP_END in run.present:
+            last_day[cov.SLEEP_END] = max(run.present[cov.SLEEP_END])
         now_ms = self._now_ms()
         if newest_ms is None and last_day:
             newest_ms = self.days.midnight(max(last_day.values()) + 1)
         fetched_at = min(now_ms, newest_ms) if newest_ms is not None else now_ms
-        coverage = cov.coverage_records(self.present, last_day, self.days.day_of(now_ms), self.days, fetched_at)
-        self._flush(coverage)
+        coverage = cov.coverage_records(run.present, last_day, self.days.day_of(now_ms), self.days, fetched_at)
+        run.flush(coverage)
         return coverage
 
     def _measurements(self) -> list[MeasurementSummary]:
         result = []
-        for name, rows in sorted(self.rows.items()):
+        for name, rows in sorted(self.state.rows.items()):
             if name.startswith(SUM_PREFIX) or not rows:
                 continue
-            first, last = self.day_range.get(name, (0, 0))
+            first, last = self.state.day_range.get(name, (0, 0))
             result.append(MeasurementSummary(name, rows, iso_of(first), iso_of(last)))
         return result
 
@@ -489,8 +341,3 @@ def import_archives(paths: Sequence[str | os.PathLike[str]], store: Store, optio
                     progress: Progress | None = None) -> ImportSummary:
     """Import the export at ``paths`` (zips, numbered parts, folders) into ``store``."""
     return TakeoutImporter(store, options, progress).run(paths)
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]
