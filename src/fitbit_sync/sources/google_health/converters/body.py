@@ -12,6 +12,7 @@ from fitbit_sync.records import Record
 from fitbit_sync.sources.google_health.converters.registry import (
     ConvertContext,
     converter,
+    sample_value,
 )
 from fitbit_sync.sources.google_health.converters.values import (
     BadPoint,
@@ -49,11 +50,7 @@ def _height(item: Item, ctx: ConvertContext) -> Iterable[Record]:
     return [Record("height", when, {"value": metres}, ctx.tags), *ctx.body.add_height(when, metres)]
 
 
-@converter("body-fat")
-def _body_fat(item: Item, ctx: ConvertContext) -> Iterable[Record]:
-    body = member(item, "bodyFat")
-    return (Record("BodyFat", sample_time_ms(body.get("sampleTime")),
-                   {"value": number(body.get("percentage"))}, ctx.tags),)
+converter("body-fat")(sample_value("bodyFat", "BodyFat", "percentage"))
 
 
 @converter("respiratory-rate-sleep-summary")
