@@ -9,19 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from fitbit_sync.records import Record
-from fitbit_sync.sources.google_health.converters.registry import (
-    ConvertContext,
-    converter,
-    sample_value,
-)
-from fitbit_sync.sources.google_health.converters.values import (
-    BadPoint,
-    Item,
-    int64,
-    member,
-    number,
-    sample_time_ms,
-)
+from fitbit_sync.sources.google_health.converters.registry import ConvertContext, converter, sample_value
+from fitbit_sync.sources.google_health.converters.values import BadPoint, Item, int64, member, number, sample_time_ms
 
 GRAMS_PER_LB = 453.59237
 MIN_HEIGHT_MM, MAX_HEIGHT_MM = 300, 3000

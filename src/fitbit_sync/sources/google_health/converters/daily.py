@@ -7,12 +7,7 @@ from datetime import date
 from typing import Any
 
 from fitbit_sync.records import Record
-from fitbit_sync.sources.google_health.converters.registry import (
-    ConvertContext,
-    PointConverter,
-    converter,
-    daily,
-)
+from fitbit_sync.sources.google_health.converters.registry import ConvertContext, PointConverter, converter, daily
 from fitbit_sync.sources.google_health.converters.values import (
     BadPoint,
     Item,

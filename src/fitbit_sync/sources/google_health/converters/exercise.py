@@ -8,11 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from fitbit_sync.records import Record, rfc3339_from_ms
-from fitbit_sync.sources.google_health.converters.registry import (
-    ConvertContext,
-    converter,
-    record,
-)
+from fitbit_sync.sources.google_health.converters.registry import ConvertContext, converter, record
 from fitbit_sync.sources.google_health.converters.tcx import gps_records
 from fitbit_sync.sources.google_health.converters.values import (
     BadPoint,

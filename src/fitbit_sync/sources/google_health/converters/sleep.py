@@ -6,18 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from fitbit_sync.records import Record
-from fitbit_sync.sources.google_health.converters.registry import (
-    ConvertContext,
-    converter,
-    record,
-)
-from fitbit_sync.sources.google_health.converters.values import (
-    BadPoint,
-    Item,
-    int64,
-    interval_ms,
-    member,
-)
+from fitbit_sync.sources.google_health.converters.registry import ConvertContext, converter, record
+from fitbit_sync.sources.google_health.converters.values import BadPoint, Item, int64, interval_ms, member
 
 #: (sleep type, stage type) -> (level for the peer dashboard, Fitbit's stage name)
 SLEEP_LEVELS: dict[str, tuple[int, str]] = {
