@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 
 import typer
 
-from fitbit_sync.days import check_day
+from fitbit_sync.days import optional_day
 from fitbit_sync.errors import ConfigError
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{option} must be a date like 2026-01-31, not {value!r}") from None
-    return check_day(day, option)
 
 
 def register(app: typer.Typer) -> None:
@@ -54,8 +43,8 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(str(err)) from None
         config = EmulatorConfig(
             seed=seed,
-            start=_date(start, "--start"),
-            end=_date(end, "--end"),
+            start=optional_day(start, "--start"),
+            end=optional_day(end, "--end"),
             quota_per_minute=quota,
             testing_mode_refresh_expiry=testing_mode,
             faults=rules,

@@ -9,18 +9,8 @@ from zoneinfo import ZoneInfo
 import typer
 
 from fitbit_sync.commands.options import config_option, db_option, store_settings
-from fitbit_sync.days import check_day
+from fitbit_sync.days import optional_day
 from fitbit_sync.errors import ConfigError, FitbitSyncError
-
-
-def _day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"{option} must be a date like 2026-01-31, not {text!r}") from None
-    return check_day(day, option)
 
 
 def _midnight_ms(day: date, zone: ZoneInfo) -> int:
@@ -37,7 +27,7 @@ def run_export(fmt: str, out: Path, measurements: list[str], start: str | None, 
 
     if fmt not in ("csv", "parquet"):
         raise ConfigError(f"--format must be csv or parquet, not {fmt!r}")
-    first, last = _day(start, "--start"), _day(end, "--end")
+    first, last = optional_day(start, "--start"), optional_day(end, "--end")
     if first and last and last < first:
         raise ConfigError("--end is before --start")
     settings = store_settings(config, db)
