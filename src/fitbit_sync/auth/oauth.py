@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -21,6 +20,7 @@ import orjson
 
 from fitbit_sync import __version__
 from fitbit_sync.auth.legacy import README_CREDENTIALS, check_settings
+from fitbit_sync.closing import Closing
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import ConfigError, FitbitSyncError, SourceError
 from fitbit_sync.net.retry import (
@@ -60,7 +60,7 @@ def require_client(settings: Settings) -> None:
         )
 
 
-class OAuthClient:
+class OAuthClient(Closing):
     """The token, refresh and revoke endpoints of ``settings`` (Google, or the emulator)."""
 
     def __init__(
@@ -190,13 +190,6 @@ class OAuthClient:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> OAuthClient:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
 
 def _json_object(content: bytes | bytearray) -> dict[str, Any] | None:

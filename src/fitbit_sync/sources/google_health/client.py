@@ -24,7 +24,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
@@ -34,6 +33,7 @@ import orjson
 from fitbit_sync import __version__
 from fitbit_sync.auth.legacy import check_settings
 from fitbit_sync.auth.tokens import TokenProvider
+from fitbit_sync.closing import Closing
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import SourceError
 from fitbit_sync.net.retry import (
@@ -63,7 +63,7 @@ def _check_id(value: str, pattern: re.Pattern[str], what: str) -> str:
     return value
 
 
-class HealthApiClient(PagedEndpoints):
+class HealthApiClient(Closing, PagedEndpoints):
     """Google Health API v4 for the signed-in user (``users/me``)."""
 
     def __init__(
@@ -254,13 +254,6 @@ class HealthApiClient(PagedEndpoints):
         for callback in self._on_close:
             callback()
         self._on_close.clear()
-
-    def __enter__(self) -> HealthApiClient:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
 
 def _rollup_items(body: dict[str, Any]) -> tuple[str, int] | None:
