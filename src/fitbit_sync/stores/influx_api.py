@@ -133,8 +133,9 @@ class InfluxApi:
 
     kind: StoreKind  # its store kind: the store's name, and the server's name in messages
 
-    def __init__(self, client: httpx.Client, base_url: str) -> None:
+    def __init__(self, client: httpx.Client, base_url: str, headers: dict[str, str] | None = None) -> None:
         self.client = client
+        self.headers = headers or {}  # sent with every request (a token's Authorization)
         self.read_only = False  # opened to read: check() creates nothing
         self.base_url = base_url.rstrip("/")
         self.store_name = self.kind.name
@@ -174,7 +175,8 @@ class InfluxApi:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            return self.client.request(method, self.base_url + path, **kwargs)
+            headers = {**self.headers, **kwargs.pop("headers", {})}
+            return self.client.request(method, self.base_url + path, headers=headers, **kwargs)
         except httpx.TransportError as exc:
             raise StoreError(f"cannot reach {self.label}: {_reason(exc)}") from None
 
@@ -317,10 +319,9 @@ class InfluxV2Api(InfluxApi):
     kind = INFLUXDB2
 
     def __init__(self, client: httpx.Client, base_url: str, org: str, bucket: str, token: str) -> None:
-        super().__init__(client, base_url)
+        super().__init__(client, base_url, {"Authorization": f"Token {token}"})
         self.org = org
         self.bucket = bucket
-        self.headers = {"Authorization": f"Token {token}"}
 
     def endpoint(self) -> WriteEndpoint:
         return WriteEndpoint(
@@ -330,8 +331,7 @@ class InfluxV2Api(InfluxApi):
         )
 
     def check(self) -> None:
-        found = self._request("GET", "/api/v2/buckets", params={"org": self.org, "name": self.bucket},
-                              headers=self.headers)
+        found = self._request("GET", "/api/v2/buckets", params={"org": self.org, "name": self.bucket})
         if found.status_code != 200:
             raise self._fail(found, "looking up the bucket")
         if not found.json().get("buckets"):
@@ -342,7 +342,7 @@ class InfluxV2Api(InfluxApi):
         body = {"query": query, "type": "flux",
                 "dialect": {"header": True, "annotations": [], "delimiter": ",", "dateTimeFormat": "RFC3339"}}
         response = self._request("POST", "/api/v2/query", params={"org": self.org}, content=json.dumps(body),
-                                 headers={**self.headers, "Content-Type": "application/json",
+                                 headers={"Content-Type": "application/json",
                                           "Accept": "application/csv"})
         if response.status_code != 200:
             raise self._fail(response, "querying")
@@ -408,9 +408,8 @@ class InfluxV3Api(InfluxApi):
     kind = INFLUXDB3
 
     def __init__(self, client: httpx.Client, base_url: str, database: str, token: str) -> None:
-        super().__init__(client, base_url)
+        super().__init__(client, base_url, {"Authorization": f"Bearer {token}"} if token else None)
         self.database = database
-        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def endpoint(self) -> WriteEndpoint:
         return WriteEndpoint(
@@ -421,14 +420,14 @@ class InfluxV3Api(InfluxApi):
         )
 
     def check(self) -> None:
-        ping = self._request("GET", "/ping", headers=self.headers)
+        ping = self._request("GET", "/ping")
         if ping.status_code not in (200, 204):
             raise self._fail(ping, "pinging")
 
     def sql(self, query: str) -> Iterator[dict[str, Any]]:
         """Rows of a SQL query (JSON lines); a table that does not exist yet has no rows."""
         response = self._request("GET", "/api/v3/query_sql", params={"db": self.database, "q": query,
-                                                                      "format": "jsonl"}, headers=self.headers)
+                                                                      "format": "jsonl"})
         if response.status_code == 404 or (response.status_code == 400 and "not found" in response.text):
             return
         if response.status_code != 200:
