@@ -12,7 +12,7 @@ import bisect
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -127,21 +127,21 @@ def match_route(http_method: str, path: str) -> tuple[Route, dict[str, str]] | N
     return None
 
 
+@dataclass(eq=False)
 class Call:
-    """One v4 request after routing and authentication."""
+    """One v4 request after routing and authentication (``query``: its parameters, snake_case names
+    under their camelCase aliases; ``points``: how many points the answer holds)."""
 
-    def __init__(
-        self, state: EmulatorState, request: Request, route: Route, params: dict[str, str], scopes: tuple[str, ...]
-    ) -> None:
-        self.state = state
-        self.request = request
-        self.route = route
-        self.params = params
-        self.scopes = scopes
-        self.query: dict[str, str] = {}
-        for key, value in request.query_params.items():
-            self.query[SNAKE_ALIASES.get(key, key)] = value
-        self.points = 0
+    state: EmulatorState
+    request: Request
+    route: Route
+    params: dict[str, str]
+    scopes: tuple[str, ...]
+    query: dict[str, str] = field(init=False)
+    points: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self.query = {SNAKE_ALIASES.get(key, key): value for key, value in self.request.query_params.items()}
 
     def user_segment(self) -> str:
         return self.params["usersId"]
