@@ -6,9 +6,7 @@ from pathlib import Path
 
 import typer
 
-from fitbit_sync.commands.options import config_option, db_option, store_settings
-
-TYPES_HELP = "comma-separated data types or streams; default: settings.types, else all"
+from fitbit_sync.commands.options import config_option, db_option, store_settings, types_option
 
 
 def run_daemon(types: str | None, config: Path | None, db: Path | None = None) -> int:
@@ -26,7 +24,7 @@ def run_daemon(types: str | None, config: Path | None, db: Path | None = None) -
 def register(app: typer.Typer) -> None:
     @app.command("daemon")
     def daemon_command(
-        types: str | None = typer.Option(None, "--types", help=TYPES_HELP),
+        types: str | None = types_option(),
         db: Path | None = db_option(),
         config: Path | None = config_option(),
     ) -> None:

@@ -17,10 +17,15 @@ from fitbit_sync.stores.registry import SQLITE
 
 CONFIG_HELP = "TOML config file (default: $FITBIT_SYNC_CONFIG or ~/.config/fitbit-sync/config.toml)"
 DB_HELP = "use this SQLite file instead of the configured store"
+TYPES_HELP = "comma-separated data types or streams (e.g. heart-rate,steps:daily); default: settings.types, else all"
 
 
 def config_option() -> Any:
     return typer.Option(None, "--config", metavar="FILE", help=CONFIG_HELP)
+
+
+def types_option() -> Any:
+    return typer.Option(None, "--types", help=TYPES_HELP)
 
 
 def db_option() -> Any:

@@ -12,7 +12,7 @@ from types import FrameType
 import typer
 from rich.console import Console
 
-from fitbit_sync.commands.options import config_option, db_option, store_settings
+from fitbit_sync.commands.options import config_option, db_option, store_settings, types_option
 from fitbit_sync.net.transport import Stopped
 from fitbit_sync.sync.engine import INTERRUPTED_MESSAGE, Interrupted, RunReport
 from fitbit_sync.sync.runner import (
@@ -23,8 +23,6 @@ from fitbit_sync.sync.runner import (
     parse_date,
     stderr_is_terminal,
 )
-
-TYPES_HELP = "comma-separated data types or streams (e.g. heart-rate,steps:daily); default: all"
 
 
 @contextlib.contextmanager
@@ -106,7 +104,7 @@ def run_sync(types: str | None, config: Path | None, db: Path | None = None) -> 
 def register(app: typer.Typer) -> None:
     @app.command("sync")
     def sync_command(
-        types: str | None = typer.Option(None, "--types", help=TYPES_HELP),
+        types: str | None = types_option(),
         db: Path | None = db_option(),
         config: Path | None = config_option(),
     ) -> None:
@@ -117,7 +115,7 @@ def register(app: typer.Typer) -> None:
     def backfill_command(
         start: str = typer.Option(..., "--start", help="first local date, YYYY-MM-DD"),
         end: str = typer.Option(..., "--end", help="last local date, YYYY-MM-DD (inclusive)"),
-        types: str | None = typer.Option(None, "--types", help=TYPES_HELP),
+        types: str | None = types_option(),
         db: Path | None = db_option(),
         config: Path | None = config_option(),
     ) -> None:
