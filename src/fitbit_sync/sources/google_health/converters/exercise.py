@@ -14,7 +14,7 @@ from fitbit_sync.sources.google_health.converters.values import (
     BadPoint,
     Item,
     int64,
-    interval_ms,
+    interval_bounds,
     member,
     number,
     parse_duration_ms,
@@ -32,11 +32,7 @@ def exercise_id(item: Item) -> str:
 def _exercise(item: Item, ctx: ConvertContext) -> Iterable[Record]:
     body = member(item, "exercise")
     point_id = exercise_id(item)
-    interval = body.get("interval")
-    start = interval_ms(interval, "start")
-    end = interval_ms(interval, "end")
-    if end < start:
-        raise BadPoint("exercise ends before it starts")
+    start, end = interval_bounds(body.get("interval"), "exercise")
     metrics = body.get("metricsSummary") or {}
     meta = body.get("exerciseMetadata") or {}
     has_gps = bool(meta.get("hasGps", False))

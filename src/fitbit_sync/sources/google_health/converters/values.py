@@ -186,6 +186,14 @@ def interval_ms(value: Any, edge: str = "start") -> int:
     return civil_ms(civil) - parse_duration_ms(value.get(f"{edge}UtcOffset"))
 
 
+def interval_bounds(value: Any, what: str) -> tuple[int, int]:
+    """Start and end instants of a session's interval; BadPoint when it ends before it starts."""
+    start, end = interval_ms(value, "start"), interval_ms(value, "end")
+    if end < start:
+        raise BadPoint(f"{what} ends before it starts")
+    return start, end
+
+
 def interval_civil_ms(value: Any, edge: str = "start") -> int:
     """Start (or end) of an interval on the civil axis: civil time, else UTC time plus its offset."""
     if not isinstance(value, dict):
