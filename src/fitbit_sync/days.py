@@ -34,21 +34,26 @@ def check_day(day: date, what: str) -> date:
     return day
 
 
+def parse_day(text: str, what: str) -> date:
+    """The ISO date ``text`` a person typed, or a one-line ConfigError (``what`` names the input)."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{what} must be a date like 2026-01-31, not {text!r}") from None
+    return check_day(day, what)
+
+
+def optional_day(text: str | None, what: str) -> date | None:
+    """``parse_day`` for an option that may be left out."""
+    return None if text is None else parse_day(text, what)
+
+
 def check_ms(time_ms: int, what: str) -> int:
     """An epoch-ms instant within the same range, or a ConfigError."""
     if not FIRST_MS <= time_ms <= END_MS:
         raise ConfigError(f"{what} {time_ms} is out of range: instants go from {FIRST_DAY} to {LAST_DAY} "
                           "(epoch milliseconds)")
     return time_ms
-
-
-def parse_day(text: str, what: str) -> date:
-    """A date typed for ``what`` (e.g. ``--start``), within FIRST_DAY..LAST_DAY; ConfigError otherwise."""
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"{what} must be a date like 2026-01-31, not {text!r}") from None
-    return check_day(day, what)
 
 
 def parse_date(text: str, what: str) -> date:

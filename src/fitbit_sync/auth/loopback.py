@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from fitbit_sync.closing import Closing
+
 LOOPBACK_HOST = "127.0.0.1"
 
 
@@ -97,7 +99,7 @@ class _OneShotServer(HTTPServer):
             self.done.set()
 
 
-class LoopbackServer:
+class LoopbackServer(Closing):
     """Listen on ``http://127.0.0.1:<free port>/`` until one redirect arrives.
 
     Use as a context manager; ``redirect_uri`` goes into the authorization URL and ``wait()``
@@ -130,9 +132,3 @@ class LoopbackServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
-
-    def __enter__(self) -> LoopbackServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

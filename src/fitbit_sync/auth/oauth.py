@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -21,16 +20,11 @@ import orjson
 
 from fitbit_sync import __version__
 from fitbit_sync.auth.legacy import README_CREDENTIALS, check_settings
+from fitbit_sync.closing import Closing
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import ConfigError, FitbitSyncError, SourceError
-from fitbit_sync.net.retry import (
-    MalformedResponse,
-    RetryPolicy,
-    is_retryable_exception,
-    is_retryable_status,
-    retry_after_of,
-)
-from fitbit_sync.net.transport import RequestGuard, make_abortable, send_capped
+from fitbit_sync.net.retry import MalformedResponse, RetryPolicy
+from fitbit_sync.net.transport import RequestGuard, make_abortable, send_once
 from fitbit_sync.redact import one_line, redact
 
 log = logging.getLogger(__name__)
@@ -60,7 +54,7 @@ def require_client(settings: Settings) -> None:
         )
 
 
-class OAuthClient:
+class OAuthClient(Closing):
     """The token, refresh and revoke endpoints of ``settings`` (Google, or the emulator)."""
 
     def __init__(
@@ -128,37 +122,33 @@ class OAuthClient:
         hidden = (*secrets, self._settings.client_secret.get_secret_value())
         backoff = self._policy.backoff()
         while True:
-            wait: float | None = None
             request = self._http.build_request("POST", url, data=form)
             try:
-                response, content = send_capped(self._http, request, guard=self._guard,
-                                                deadline_s=self._settings.request_deadline, cap=TOKEN_BODY_CAP)
+                sent = send_once(self._http, request, guard=self._guard, deadline_s=self._settings.request_deadline,
+                                 cap=TOKEN_BODY_CAP)
             except httpx.HTTPError as exc:
-                final: FitbitSyncError = SourceError(one_line(redact(
-                    f"{what} failed: cannot reach {url}: {type(exc).__name__}: {exc}", hidden)))
-                if not is_retryable_exception(exc):
-                    raise final from None
-                problem = type(exc).__name__
-            except MalformedResponse as exc:
-                final = SourceError(f"{what} failed: {url} answered HTTP {exc.status} with {exc}")
+                raise _unreachable(what, url, exc, hidden) from None
+            response, problem = sent.response, sent.problem
+            final: FitbitSyncError
+            if isinstance(sent.error, MalformedResponse):
+                final = SourceError(f"{what} failed: {url} answered HTTP {sent.error.status} with {sent.error}")
                 problem = "an answer over the size cap"
+            elif sent.error is not None or response is None:
+                final = _unreachable(what, url, sent.error, hidden)
+            elif response.is_success:
+                if not expect_json:
+                    return {}
+                body = _json_object(sent.content)
+                if body is not None:
+                    return body
+                final = SourceError(f"{what} failed: {url} answered HTTP {response.status_code} with a body that "
+                                    "is not JSON")
+                problem = "malformed JSON answer"
+            elif problem:
+                final = self._error(response.status_code, sent.content, what, url, hidden)
             else:
-                status = response.status_code
-                if response.is_success:
-                    if not expect_json:
-                        return {}
-                    body = _json_object(content)
-                    if body is not None:
-                        return body
-                    final = SourceError(f"{what} failed: {url} answered HTTP {status} with a body that is not JSON")
-                    problem = "malformed JSON answer"
-                elif is_retryable_status(status):
-                    final = self._error(status, content, what, url, hidden)
-                    wait = retry_after_of(response)
-                    problem = f"HTTP {status}"
-                else:
-                    raise self._error(status, content, what, url, hidden)
-            delay = backoff.next_delay(wait)
+                raise self._error(response.status_code, sent.content, what, url, hidden)
+            delay = backoff.next_delay(sent.retry_after)
             if delay is None:
                 raise final from None
             log.info("%s: %s, retrying", what, problem)
@@ -191,12 +181,9 @@ class OAuthClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> OAuthClient:
-        return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
+def _unreachable(what: str, url: str, exc: BaseException | None, hidden: tuple[str, ...]) -> SourceError:
+    return SourceError(one_line(redact(f"{what} failed: cannot reach {url}: {type(exc).__name__}: {exc}", hidden)))
 
 
 def _json_object(content: bytes | bytearray) -> dict[str, Any] | None:

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 
 import typer
 
-from fitbit_sync.days import parse_day
+from fitbit_sync.days import optional_day
 from fitbit_sync.errors import ConfigError
-
-
-def _date(value: str | None, option: str) -> date | None:
-    return None if value is None else parse_day(value, option)
 
 
 def register(app: typer.Typer) -> None:
@@ -48,8 +43,8 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(str(err)) from None
         config = EmulatorConfig(
             seed=seed,
-            start=_date(start, "--start"),
-            end=_date(end, "--end"),
+            start=optional_day(start, "--start"),
+            end=optional_day(end, "--end"),
             quota_per_minute=quota,
             testing_mode_refresh_expiry=testing_mode,
             faults=rules,

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import typer
 
 from fitbit_sync.commands.options import config_option, db_option, store_settings
-from fitbit_sync.days import local_midnight_ms, parse_day
+from fitbit_sync.days import local_midnight_ms, optional_day
 from fitbit_sync.errors import ConfigError, FitbitSyncError
-
-
-def _day(text: str | None, option: str) -> date | None:
-    return None if text is None else parse_day(text, option)
 
 
 def run_export(fmt: str, out: Path, measurements: list[str], start: str | None, end: str | None,
@@ -27,7 +23,7 @@ def run_export(fmt: str, out: Path, measurements: list[str], start: str | None, 
 
     if fmt not in ("csv", "parquet"):
         raise ConfigError(f"--format must be csv or parquet, not {fmt!r}")
-    first, last = _day(start, "--start"), _day(end, "--end")
+    first, last = optional_day(start, "--start"), optional_day(end, "--end")
     if first and last and last < first:
         raise ConfigError("--end is before --start")
     settings = store_settings(config, db)

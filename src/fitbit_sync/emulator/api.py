@@ -12,7 +12,7 @@ import bisect
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -127,21 +127,21 @@ def match_route(http_method: str, path: str) -> tuple[Route, dict[str, str]] | N
     return None
 
 
+@dataclass(eq=False)
 class Call:
-    """One v4 request after routing and authentication."""
+    """One v4 request after routing and authentication (``query``: its parameters, snake_case names
+    under their camelCase aliases; ``points``: how many points the answer holds)."""
 
-    def __init__(
-        self, state: EmulatorState, request: Request, route: Route, params: dict[str, str], scopes: tuple[str, ...]
-    ) -> None:
-        self.state = state
-        self.request = request
-        self.route = route
-        self.params = params
-        self.scopes = scopes
-        self.query: dict[str, str] = {}
-        for key, value in request.query_params.items():
-            self.query[SNAKE_ALIASES.get(key, key)] = value
-        self.points = 0
+    state: EmulatorState
+    request: Request
+    route: Route
+    params: dict[str, str]
+    scopes: tuple[str, ...]
+    query: dict[str, str] = field(init=False)
+    points: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self.query = {SNAKE_ALIASES.get(key, key): value for key, value in self.request.query_params.items()}
 
     def user_segment(self) -> str:
         return self.params["usersId"]
@@ -522,6 +522,24 @@ def _format_ns(ns: int) -> str:
     return text
 
 
+def _known_members(value: dict[str, Any], field: str, known: tuple[str, ...]) -> None:
+    """INVALID_ARGUMENT, as Google words it, for a member of the object ``field`` it does not know."""
+    for key in value:
+        if key not in known:
+            raise invalid_argument(
+                f"Invalid JSON payload received. Unknown name \"{key}\" at '{field}': Cannot find field."
+            )
+
+
+def _range(body: dict[str, Any], start: str, end: str) -> dict[str, Any]:
+    """The request's ``range`` object with its members ``start`` and ``end`` (and nothing else)."""
+    span = body.get("range")
+    if not isinstance(span, dict) or start not in span or end not in span:
+        raise invalid_argument(f"range with {start} and {end} is required.")
+    _known_members(span, "range", (start, end))
+    return span
+
+
 def _range_too_long(spec: DataTypeSpec) -> ApiError:
     return invalid_argument(
         f"INVALID_TIME_RANGE: the maximum range for {spec.path_id} is {spec.rollup_cap_days} days.",
@@ -532,14 +550,7 @@ def _range_too_long(spec: DataTypeSpec) -> ApiError:
 async def roll_up(call: Call) -> Response:
     spec, self_only = _data_spec(call)
     body = await call.json_body({"range", "windowSize", "pageSize", "pageToken", "dataSourceFamily"})
-    span = body.get("range")
-    if not isinstance(span, dict) or "startTime" not in span or "endTime" not in span:
-        raise invalid_argument("range with startTime and endTime is required.")
-    for key in span:
-        if key not in ("startTime", "endTime"):
-            raise invalid_argument(
-                f"Invalid JSON payload received. Unknown name \"{key}\" at 'range': Cannot find field."
-            )
+    span = _range(body, "startTime", "endTime")
     start = _timestamp_ns(span["startTime"], "range.start_time")
     end = _timestamp_ns(span["endTime"], "range.end_time")
     if "windowSize" not in body:
@@ -594,11 +605,7 @@ def _civil(value: Any, field: str) -> int:
     """CivilDateTime JSON -> local seconds."""
     if not isinstance(value, dict) or "date" not in value:
         raise invalid_argument(f"{field}.date is required.")
-    for key in value:
-        if key not in ("date", "time"):
-            raise invalid_argument(
-                f"Invalid JSON payload received. Unknown name \"{key}\" at '{field}': Cannot find field."
-            )
+    _known_members(value, field, ("date", "time"))
     d = value["date"]
     t = value.get("time") or {}
     try:
@@ -622,14 +629,7 @@ async def daily_roll_up(call: Call) -> Response:
     body = await call.json_body({"range", "windowSizeDays", "pageSize", "pageToken", "dataSourceFamily"})
     if spec.daily_rejects_page_size and "pageSize" in body:
         raise invalid_argument(f"page_size is not supported for {spec.path_id}.")
-    span = body.get("range")
-    if not isinstance(span, dict) or "start" not in span or "end" not in span:
-        raise invalid_argument("range with start and end is required.")
-    for key in span:
-        if key not in ("start", "end"):
-            raise invalid_argument(
-                f"Invalid JSON payload received. Unknown name \"{key}\" at 'range': Cannot find field."
-            )
+    span = _range(body, "start", "end")
     start = _civil(span["start"], "range.start")
     end = _civil(span["end"], "range.end")
     if start % DAY:

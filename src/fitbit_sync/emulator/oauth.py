@@ -297,13 +297,7 @@ class OAuthServer:
                 if not set(wanted) <= set(grant.scopes):
                     return oauth_error("invalid_scope", "Some requested scopes were invalid.")
                 scopes = wanted
-            access = self._new_access(grant, scopes)
-            body: dict[str, Any] = {
-                "access_token": access.token,
-                "expires_in": self.access_token_ttl - 1,
-                "scope": " ".join(scopes),
-                "token_type": "Bearer",
-            }
+            body = self._access_body(grant, scopes)
             if grant.refresh_expires is not None:
                 body["refresh_token_expires_in"] = max(0, int(grant.refresh_expires - now) - 1)
         return _json(body)
@@ -374,18 +368,18 @@ class OAuthServer:
             live = [g for g in self._store.grants if g.refresh_token and not g.revoked and g.client_id == client_id]
             for old in live[: max(0, len(live) - self.config.max_refresh_tokens)]:
                 old.revoked = True
-        access = self._new_access(grant, scopes)
-        body: dict[str, Any] = {
-            "access_token": access.token,
-            "expires_in": self.access_token_ttl - 1,
-            "scope": " ".join(scopes),
-            "token_type": "Bearer",
-        }
+        body = self._access_body(grant, scopes)
         if refresh:
             body["refresh_token"] = refresh
             if grant.refresh_expires is not None:
                 body["refresh_token_expires_in"] = self.config.testing_refresh_ttl - 1
         return body
+
+    def _access_body(self, grant: Grant, scopes: tuple[str, ...]) -> dict[str, Any]:
+        """A token response with a new access token for ``scopes`` of ``grant`` (no refresh token yet)."""
+        access = self._new_access(grant, scopes)
+        return {"access_token": access.token, "expires_in": self.access_token_ttl - 1, "scope": " ".join(scopes),
+                "token_type": "Bearer"}
 
     def _new_access(self, grant: Grant, scopes: tuple[str, ...]) -> AccessToken:
         now = self.clock()

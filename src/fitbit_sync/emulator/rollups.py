@@ -142,49 +142,44 @@ def _records(
         day += timedelta(days=1)
 
 
-def roll_up(
-    gen: Generator,
-    data_type: str,
-    start_ns: int,
-    end_ns: int,
-    window_ns: int,
-    visible_until: float | None,
-) -> list[tuple[int, dict[str, Any]]]:
+def roll_up(gen: Generator, data_type: str, start_ns: int, end_ns: int, window_ns: int,
+            visible_until: float | None) -> list[tuple[int, dict[str, Any]]]:
     """``[(window index, rollup value)]`` for the non-empty windows, oldest first."""
-    reduce = REDUCERS.get(data_type)
-    if reduce is None:
-        return []
-    tl = gen.timeline
-    first = tl.day_of(start_ns // NS)
-    last = tl.day_of(-(-end_ns // NS) - 1)
-    groups: dict[int, list[Record]] = {}
-    for rec in _records(gen, data_type, first, last, _visible(visible_until)):
+
+    def window(rec: Record) -> int | None:
         t = rec[0] * NS
-        if start_ns <= t < end_ns:
-            groups.setdefault((t - start_ns) // window_ns, []).append(rec)
-    return [(k, reduce(groups[k])) for k in sorted(groups)]
+        return (t - start_ns) // window_ns if start_ns <= t < end_ns else None
+
+    tl = gen.timeline
+    first, last = tl.day_of(start_ns // NS), tl.day_of(-(-end_ns // NS) - 1)
+    return _windows(gen, data_type, first, last, visible_until, window)
 
 
-def daily_roll_up(
-    gen: Generator,
-    data_type: str,
-    start_local: int,
-    end_local: int,
-    window_days: int,
-    visible_until: float | None,
-) -> list[tuple[int, dict[str, Any]]]:
+def daily_roll_up(gen: Generator, data_type: str, start_local: int, end_local: int, window_days: int,
+                  visible_until: float | None) -> list[tuple[int, dict[str, Any]]]:
     """Civil windows of ``window_days`` days from ``start_local`` (local seconds)."""
+    width = window_days * DAY
+
+    def window(rec: Record) -> int | None:
+        local = rec[0] + rec[2]
+        return (local - start_local) // width if start_local <= local < end_local else None
+
+    first, last = days_to_date(start_local // DAY), days_to_date((end_local - 1) // DAY)
+    return _windows(gen, data_type, first, last, visible_until, window)
+
+
+def _windows(gen: Generator, data_type: str, first: date, last: date, visible_until: float | None,
+             window: Callable[[Record], int | None]) -> list[tuple[int, dict[str, Any]]]:
+    """The type's records of days ``first..last`` grouped by ``window`` (None: outside the range) and
+    reduced, oldest window first."""
     reduce = REDUCERS.get(data_type)
     if reduce is None:
         return []
-    first = days_to_date(start_local // DAY)
-    last = days_to_date((end_local - 1) // DAY)
-    width = window_days * DAY
     groups: dict[int, list[Record]] = {}
     for rec in _records(gen, data_type, first, last, _visible(visible_until)):
-        local = rec[0] + rec[2]
-        if start_local <= local < end_local:
-            groups.setdefault((local - start_local) // width, []).append(rec)
+        k = window(rec)
+        if k is not None:
+            groups.setdefault(k, []).append(rec)
     return [(k, reduce(groups[k])) for k in sorted(groups)]
 
 

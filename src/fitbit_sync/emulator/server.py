@@ -23,6 +23,7 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from fitbit_sync.closing import Closing
 from fitbit_sync.emulator.app import create_app
 from fitbit_sync.emulator.config import EmulatorConfig
 from fitbit_sync.emulator.faults import ABORT_EXTENSION, make_abort
@@ -78,7 +79,7 @@ def _uvicorn_config(app: Starlette, log_level: str) -> uvicorn.Config:
 
 
 @dataclass
-class RunningServer:
+class RunningServer(Closing):
     base_url: str
     app: Starlette
     server: uvicorn.Server
@@ -105,10 +106,7 @@ class RunningServer:
             self.server.force_exit = True
             self.thread.join(timeout)
 
-    def __enter__(self) -> RunningServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
+    def close(self) -> None:
         self.stop()
 
 

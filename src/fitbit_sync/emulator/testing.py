@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
+from fitbit_sync.closing import Closing
 from fitbit_sync.emulator.config import EmulatorConfig
 from fitbit_sync.emulator.datatypes import ALL_READ_SCOPES
 from fitbit_sync.emulator.generator import Generator
@@ -38,7 +39,7 @@ from fitbit_sync.emulator.state import EmulatorState
 DEFAULT_TEST_CONFIG: dict[str, Any] = {"seed": 7, "start": date(2025, 6, 1), "end": date(2026, 5, 31)}
 
 
-class EmulatorServer:
+class EmulatorServer(Closing):
     """A running emulator plus the handles tests need."""
 
     def __init__(self, running: RunningServer) -> None:
@@ -93,10 +94,7 @@ class EmulatorServer:
     def stop(self) -> None:
         self._running.stop()
 
-    def __enter__(self) -> EmulatorServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
+    def close(self) -> None:
         self.stop()
 
 

@@ -13,6 +13,8 @@ read timeout even after the user asked to stop (the daemon took 32 s to stop). S
   chunks, so neither memory nor time is unbounded whatever the server does.
 - ``send_capped`` sends one request that way: the whole exchange within a deadline, a success
   body up to its cap, only the head of an error body (its message is short).
+- ``send_once`` sends it and says, the one way every retry loop reads it (``net.retry``), whether
+  another attempt may help (``Attempt.problem``) and the ``Retry-After`` to honour.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpcore
 import httpx
 
-from fitbit_sync.net.retry import MalformedResponse
+from fitbit_sync.net.retry import MalformedResponse, is_retryable_exception, is_retryable_status, retry_after_of
 
 SLICE_S = 0.25  # longest a blocking read waits before looking at the stop event and the deadline
 ERROR_BODY_CAP = 1024 * 1024  # of an error answer we read at most this much (the message is short)
@@ -176,3 +179,31 @@ def send_capped(http: httpx.Client, request: httpx.Request, *, guard: RequestGua
         finally:
             response.close()
     return response, body
+
+
+@dataclass
+class Attempt:
+    """One request sent once: the answer, or why it failed; ``problem`` says why another attempt may
+    help (a transport error's name, a 2xx body over its cap, a retryable status), else it is empty."""
+
+    response: httpx.Response | None = None  # None when no whole answer arrived (``error`` says why)
+    content: bytearray = field(default_factory=bytearray)
+    problem: str = ""
+    retry_after: float | None = None  # the server's Retry-After, with a retryable status
+    error: Exception | None = None  # the retryable transport error or ``MalformedResponse``
+
+
+def send_once(http: httpx.Client, request: httpx.Request, *, guard: RequestGuard, deadline_s: float,
+              cap: int) -> Attempt:
+    """``send_capped``, classified: a transport error that no retry can help is raised as it is."""
+    try:
+        response, content = send_capped(http, request, guard=guard, deadline_s=deadline_s, cap=cap)
+    except httpx.HTTPError as exc:
+        if not is_retryable_exception(exc):
+            raise
+        return Attempt(problem=type(exc).__name__, error=exc)
+    except MalformedResponse as exc:
+        return Attempt(problem=f"HTTP {exc.status} with {exc}", error=exc)
+    if is_retryable_status(response.status_code):
+        return Attempt(response, content, f"HTTP {response.status_code}", retry_after_of(response))
+    return Attempt(response, content)

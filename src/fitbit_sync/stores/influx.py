@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from fitbit_sync.closing import Closing
 from fitbit_sync.config import InfluxDBSettings, Settings
 from fitbit_sync.errors import ConfigError, StoreError
 from fitbit_sync.files import private_dir
@@ -44,7 +45,7 @@ FAR_FUTURE_MS = 4_102_444_800_000  # 2100-01-01
 DAY_MS = 86_400_000
 
 
-class InfluxStore:
+class InfluxStore(Closing):
     """Records in InfluxDB; coverage and state in a local state file."""
 
     def __init__(
@@ -166,12 +167,6 @@ class InfluxStore:
         self.api.client.close()
         if self._state is not None:
             self._state.close()
-
-    def __enter__(self) -> InfluxStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def check_url(url: str) -> str:

@@ -35,7 +35,7 @@ from fitbit_sync.redact import redact
 from fitbit_sync.schema import FORMER_NAMES, MEASUREMENTS, Measurement
 from fitbit_sync.stores.base import Agg, MeasurementStats, Series
 from fitbit_sync.stores.influx_writer import WriteEndpoint
-from fitbit_sync.stores.registry import INFLUXDB1, INFLUXDB2, INFLUXDB3
+from fitbit_sync.stores.registry import INFLUXDB1, INFLUXDB2, INFLUXDB3, StoreKind
 from fitbit_sync.stores.values import influx_tag_text
 
 Tags = Mapping[str, str] | None
@@ -131,13 +131,15 @@ def record_from_row(m: Measurement, row: dict[str, Any], time_ms: int, zone: Zon
 class InfluxApi:
     """The version-specific half of an InfluxDB store."""
 
-    store_name = "influxdb"
+    kind: StoreKind  # its store kind: the store's name, and the server's name in messages
 
-    def __init__(self, client: httpx.Client, base_url: str) -> None:
+    def __init__(self, client: httpx.Client, base_url: str, headers: dict[str, str] | None = None) -> None:
         self.client = client
+        self.headers = headers or {}  # sent with every request (a token's Authorization)
         self.read_only = False  # opened to read: check() creates nothing
         self.base_url = base_url.rstrip("/")
-        self.label = f"InfluxDB at {redact(self.base_url)}"
+        self.store_name = self.kind.name
+        self.label = f"{self.kind.title} at {redact(self.base_url)}"
 
     def endpoint(self) -> WriteEndpoint:
         raise NotImplementedError
@@ -151,6 +153,18 @@ class InfluxApi:
 
     def read(self, m: Measurement, start_ms: int, end_ms: int, zone: ZoneInfo, *, tags: Tags = None,
              newest_first: bool = False, limit: int | None = None) -> Iterator[Record]:
+        """Records of ``m`` in ``[start_ms, end_ms)`` with ``tags``, in time order (``limit`` rows at most)."""
+        match = stored_tags(m, tags)
+        if match is None:
+            return
+        for row, time_ms in self.select(m, start_ms, end_ms, match, newest_first, limit):
+            record = record_from_row(m, row, time_ms, zone)
+            if record is not None:
+                yield record
+
+    def select(self, m: Measurement, start_ms: int, end_ms: int, match: dict[str, str], newest_first: bool,
+               limit: int | None) -> Iterator[tuple[dict[str, Any], int]]:
+        """The rows ``read`` asks for in the version's query language, each with its epoch-ms time."""
         raise NotImplementedError
 
     def aggregate(self, m: Measurement, field_name: str, start_ms: int, end_ms: int, bucket_ms: int,
@@ -161,7 +175,8 @@ class InfluxApi:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            return self.client.request(method, self.base_url + path, **kwargs)
+            headers = {**self.headers, **kwargs.pop("headers", {})}
+            return self.client.request(method, self.base_url + path, headers=headers, **kwargs)
         except httpx.TransportError as exc:
             raise StoreError(f"cannot reach {self.label}: {_reason(exc)}") from None
 
@@ -174,14 +189,13 @@ class InfluxApi:
 
 
 class InfluxV1Api(InfluxApi):
-    store_name = INFLUXDB1.name
+    kind = INFLUXDB1
 
     def __init__(self, client: httpx.Client, base_url: str, database: str, username: str, password: str) -> None:
         super().__init__(client, base_url)
         self.database = database
         self._database_checked = False
         self.auth = httpx.BasicAuth(username, password) if username else None
-        self.label = f"InfluxDB 1.x at {redact(self.base_url)}"
 
     def endpoint(self) -> WriteEndpoint:
         return WriteEndpoint(
@@ -235,15 +249,19 @@ class InfluxV1Api(InfluxApi):
         self.check_database()
         rows: list[dict[str, Any]] = []
         for result in self.query(q):
-            if "error" in result:
-                raise StoreError(f"{self.label}: {_short(result['error'])}")
-            for series in result.get("series", []):
-                columns, tags = series["columns"], series.get("tags") or {}
-                for values in series.get("values", []):
-                    row = dict(zip(columns, values, strict=True))
-                    row.update(tags)
-                    rows.append(row)
+            rows.extend(self.result_rows(result))
         return rows
+
+    def result_rows(self, result: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Rows (dicts by column, with the series' tags) of one statement's result; its error as StoreError."""
+        if "error" in result:
+            raise StoreError(f"{self.label}: {_short(result['error'])}")
+        for series in result.get("series", []):
+            columns, tags = series["columns"], series.get("tags") or {}
+            for values in series.get("values", []):
+                row = dict(zip(columns, values, strict=True))
+                row.update(tags)
+                yield row
 
     def aggregate(self, m: Measurement, field_name: str, start_ms: int, end_ms: int, bucket_ms: int,
                   aggs: Sequence[Agg]) -> Series:
@@ -272,11 +290,8 @@ class InfluxV1Api(InfluxApi):
             stats.append(MeasurementStats(name, rows, first, last))
         return stats
 
-    def read(self, m: Measurement, start_ms: int, end_ms: int, zone: ZoneInfo, *, tags: Tags = None,
-             newest_first: bool = False, limit: int | None = None) -> Iterator[Record]:
-        match = stored_tags(m, tags)
-        if match is None:
-            return
+    def select(self, m: Measurement, start_ms: int, end_ms: int, match: dict[str, str], newest_first: bool,
+               limit: int | None) -> Iterator[tuple[dict[str, Any], int]]:
         self.check_database()
         where = "".join(f" AND {influxql_ident(t)} = {influxql_literal(v)}" for t, v in match.items())
         q = (f"SELECT * FROM {influxql_ident(m.name)} WHERE time >= {start_ms}ms AND time < {end_ms}ms{where} "
@@ -294,28 +309,19 @@ class InfluxV1Api(InfluxApi):
                     if not line.strip():
                         continue
                     for result in orjson.loads(line).get("results", []):
-                        if "error" in result:
-                            raise StoreError(f"{self.label}: {_short(result['error'])}")
-                        for series in result.get("series", []):
-                            columns = series["columns"]
-                            for values in series["values"]:
-                                row = dict(zip(columns, values, strict=True))
-                                record = record_from_row(m, row, int(row["time"]), zone)
-                                if record is not None:
-                                    yield record
+                        for row in self.result_rows(result):
+                            yield row, int(row["time"])
         except httpx.TransportError as exc:
             raise StoreError(f"cannot reach {self.label}: {_reason(exc)}") from None
 
 
 class InfluxV2Api(InfluxApi):
-    store_name = INFLUXDB2.name
+    kind = INFLUXDB2
 
     def __init__(self, client: httpx.Client, base_url: str, org: str, bucket: str, token: str) -> None:
-        super().__init__(client, base_url)
+        super().__init__(client, base_url, {"Authorization": f"Token {token}"})
         self.org = org
         self.bucket = bucket
-        self.headers = {"Authorization": f"Token {token}"}
-        self.label = f"InfluxDB 2.x at {redact(self.base_url)}"
 
     def endpoint(self) -> WriteEndpoint:
         return WriteEndpoint(
@@ -325,8 +331,7 @@ class InfluxV2Api(InfluxApi):
         )
 
     def check(self) -> None:
-        found = self._request("GET", "/api/v2/buckets", params={"org": self.org, "name": self.bucket},
-                              headers=self.headers)
+        found = self._request("GET", "/api/v2/buckets", params={"org": self.org, "name": self.bucket})
         if found.status_code != 200:
             raise self._fail(found, "looking up the bucket")
         if not found.json().get("buckets"):
@@ -337,7 +342,7 @@ class InfluxV2Api(InfluxApi):
         body = {"query": query, "type": "flux",
                 "dialect": {"header": True, "annotations": [], "delimiter": ",", "dateTimeFormat": "RFC3339"}}
         response = self._request("POST", "/api/v2/query", params={"org": self.org}, content=json.dumps(body),
-                                 headers={**self.headers, "Content-Type": "application/json",
+                                 headers={"Content-Type": "application/json",
                                           "Accept": "application/csv"})
         if response.status_code != 200:
             raise self._fail(response, "querying")
@@ -369,11 +374,8 @@ class InfluxV2Api(InfluxApi):
                 stats.append(MeasurementStats(m.name, count, first, last))
         return stats
 
-    def read(self, m: Measurement, start_ms: int, end_ms: int, zone: ZoneInfo, *, tags: Tags = None,
-             newest_first: bool = False, limit: int | None = None) -> Iterator[Record]:
-        match = stored_tags(m, tags)
-        if match is None:
-            return
+    def select(self, m: Measurement, start_ms: int, end_ms: int, match: dict[str, str], newest_first: bool,
+               limit: int | None) -> Iterator[tuple[dict[str, Any], int]]:
         query = (self._source(m, rfc3339_from_ms(start_ms), rfc3339_from_ms(end_ms))
                  + "".join(f"  |> filter(fn: (r) => r[{flux_string(t)}] == {flux_string(v)})\n"
                            for t, v in match.items())
@@ -382,10 +384,7 @@ class InfluxV2Api(InfluxApi):
                  + f'  |> sort(columns: ["_time"]{", desc: true" if newest_first else ""})\n'
                  + (f"  |> limit(n: {int(limit)})\n" if limit is not None else ""))
         for row in self.flux(query):
-            record = record_from_row(m, row, ms_from_text(row["_time"]), zone)
-            if record is not None:
-                yield record
-
+            yield row, ms_from_text(row["_time"])
 
     def aggregate(self, m: Measurement, field_name: str, start_ms: int, end_ms: int, bucket_ms: int,
                   aggs: Sequence[Agg]) -> Series:
@@ -406,13 +405,11 @@ class InfluxV2Api(InfluxApi):
 
 
 class InfluxV3Api(InfluxApi):
-    store_name = INFLUXDB3.name
+    kind = INFLUXDB3
 
     def __init__(self, client: httpx.Client, base_url: str, database: str, token: str) -> None:
-        super().__init__(client, base_url)
+        super().__init__(client, base_url, {"Authorization": f"Bearer {token}"} if token else None)
         self.database = database
-        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.label = f"InfluxDB 3.x at {redact(self.base_url)}"
 
     def endpoint(self) -> WriteEndpoint:
         return WriteEndpoint(
@@ -423,14 +420,14 @@ class InfluxV3Api(InfluxApi):
         )
 
     def check(self) -> None:
-        ping = self._request("GET", "/ping", headers=self.headers)
+        ping = self._request("GET", "/ping")
         if ping.status_code not in (200, 204):
             raise self._fail(ping, "pinging")
 
     def sql(self, query: str) -> Iterator[dict[str, Any]]:
         """Rows of a SQL query (JSON lines); a table that does not exist yet has no rows."""
         response = self._request("GET", "/api/v3/query_sql", params={"db": self.database, "q": query,
-                                                                      "format": "jsonl"}, headers=self.headers)
+                                                                      "format": "jsonl"})
         if response.status_code == 404 or (response.status_code == 400 and "not found" in response.text):
             return
         if response.status_code != 200:
@@ -449,21 +446,15 @@ class InfluxV3Api(InfluxApi):
                                                   ms_from_text(row["last"])))
         return stats
 
-    def read(self, m: Measurement, start_ms: int, end_ms: int, zone: ZoneInfo, *, tags: Tags = None,
-             newest_first: bool = False, limit: int | None = None) -> Iterator[Record]:
-        match = stored_tags(m, tags)
-        if match is None:
-            return
+    def select(self, m: Measurement, start_ms: int, end_ms: int, match: dict[str, str], newest_first: bool,
+               limit: int | None) -> Iterator[tuple[dict[str, Any], int]]:
         where = "".join(f" AND {sql_ident(t)} = {sql_literal(v)}" for t, v in match.items())
         query = (f"SELECT * FROM {sql_ident(m.name)} WHERE time >= '{rfc3339_from_ms(start_ms)}' "
                  f"AND time < '{rfc3339_from_ms(end_ms)}'{where} ORDER BY time{' DESC' if newest_first else ''}")
         if limit is not None:
             query += f" LIMIT {int(limit)}"
         for row in self.sql(query):
-            record = record_from_row(m, row, ms_from_text(row["time"]), zone)
-            if record is not None:
-                yield record
-
+            yield row, ms_from_text(row["time"])
 
     def aggregate(self, m: Measurement, field_name: str, start_ms: int, end_ms: int, bucket_ms: int,
                   aggs: Sequence[Agg]) -> Series:

@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime
 from operator import attrgetter
 from typing import Any
 
+from fitbit_sync.closing import Closing
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import ConfigError, StoreError
 from fitbit_sync.records import Record, chunks_by_measurement
@@ -211,7 +212,7 @@ def _coercer(type_: str, measurement: str, field: str, text: TextValues) -> Call
     return coerce
 
 
-class PostgresStore:
+class PostgresStore(Closing):
     """Records, coverage and state in one PostgreSQL schema."""
 
     name = POSTGRES.name
@@ -493,12 +494,6 @@ class PostgresStore:
     def close(self) -> None:
         with contextlib.suppress(psycopg.Error):
             self._conn.close()
-
-    def __enter__(self) -> PostgresStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _guard(self, what: str, action: Callable[[], Any]) -> Any:
         try:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fitbit_sync.closing import Closing
 from fitbit_sync.errors import StoreError
 from fitbit_sync.files import private_file
 from fitbit_sync.records import Record, chunks_by_measurement
@@ -137,7 +138,7 @@ class _TableWriter:
         return fast
 
 
-class SQLiteStore:
+class SQLiteStore(Closing):
     """Records in one SQLite file (WAL); coverage and state in the same file."""
 
     name = SQLITE.name
@@ -280,12 +281,6 @@ class SQLiteStore:
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self._conn.close()
-
-    def __enter__(self) -> SQLiteStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def open_sqlite_store(settings: Settings, kind: StoreKind = SQLITE, *, read_only: bool = False) -> SQLiteStore:

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fitbit_sync.dashboards.html.source import DAY, HOUR
-from fitbit_sync.days import check_day, check_ms
+from fitbit_sync.days import check_ms, parse_day
 from fitbit_sync.errors import ConfigError
 
 PRESETS: dict[str, int | None] = {"24h": None, "7d": 7, "30d": 30, "1y": 365, "all": None}
@@ -60,14 +60,6 @@ def local_midnight(day: date, tz: ZoneInfo) -> int:
     return int(datetime.combine(day, time(0), tz).timestamp() * 1000)
 
 
-def parse_date(text: str, what: str) -> date:
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"{what} must be a date like 2026-11-20, not {text!r}") from None
-    return check_day(day, what)
-
-
 def resolve(
     preset: str | None, bounds: tuple[int, int] | None, tz: ZoneInfo, *,
     first: str | None = None, last: str | None = None, now_ms: int | None = None,
@@ -76,7 +68,7 @@ def resolve(
     if first or last:
         if not (first and last):
             raise ConfigError("a custom range needs both a first and a last date")
-        d1, d2 = parse_date(first, "the first date"), parse_date(last, "the last date")
+        d1, d2 = parse_day(first, "the first date"), parse_day(last, "the last date")
         if d2 < d1:
             raise ConfigError(f"the last date {d2} is before the first date {d1}")
         window = Window(local_midnight(d1, tz), local_midnight(d2 + timedelta(days=1), tz), tz, f"{d1} – {d2}")

@@ -49,11 +49,9 @@ HEAVY_TYPES = (
     "heart-rate",
     "sedentary-period",
 )
-LIGHT_TYPES = (
+#: Light types the device computes from what it measured (their data source says ``DERIVED``).
+DERIVED_TYPES = (
     "sleep",
-    "exercise",
-    "heart-rate-variability",
-    "oxygen-saturation",
     "respiratory-rate-sleep-summary",
     "run-vo2-max",
     "vo2-max",
@@ -64,8 +62,8 @@ LIGHT_TYPES = (
     "daily-respiratory-rate",
     "daily-sleep-temperature-derivations",
     "daily-vo2-max",
-    "swim-lengths-data",
 )
+LIGHT_TYPES = ("exercise", "heart-rate-variability", "oxygen-saturation", "swim-lengths-data", *DERIVED_TYPES)
 PLAN_TYPES = ("weight", "body-fat", "height")
 ZONE_NAMES = ("", "LIGHT", "MODERATE", "VIGOROUS", "PEAK")
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from fitbit_sync.emulator.generator.day import ZONE_NAMES, Record
+from fitbit_sync.emulator.generator.day import DERIVED_TYPES, ZONE_NAMES, Record
 from fitbit_sync.emulator.generator.exercise import KCAL_SCALE, ExerciseSession, azm_for_zone
 from fitbit_sync.emulator.generator.sleep import SleepSession
 
@@ -389,19 +389,7 @@ BUILDERS: dict[str, Callable[[Record, Generator], dict[str, Any]]] = {
     "daily-vo2-max": _daily,
 }
 
-DERIVED = {
-    "sleep",
-    "daily-resting-heart-rate",
-    "daily-heart-rate-zones",
-    "daily-heart-rate-variability",
-    "daily-oxygen-saturation",
-    "daily-respiratory-rate",
-    "daily-sleep-temperature-derivations",
-    "daily-vo2-max",
-    "vo2-max",
-    "respiratory-rate-sleep-summary",
-    "run-vo2-max",
-}
+DERIVED = frozenset(DERIVED_TYPES)
 
 
 def point_id(data_type: str, rec: Record) -> str | None:

@@ -24,7 +24,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
@@ -34,16 +33,11 @@ import orjson
 from fitbit_sync import __version__
 from fitbit_sync.auth.legacy import check_settings
 from fitbit_sync.auth.tokens import TokenProvider
+from fitbit_sync.closing import Closing
 from fitbit_sync.config import Settings
 from fitbit_sync.errors import SourceError
-from fitbit_sync.net.retry import (
-    MalformedResponse,
-    RetryPolicy,
-    is_retryable_exception,
-    is_retryable_status,
-    retry_after_of,
-)
-from fitbit_sync.net.transport import RequestGuard, make_abortable, send_capped
+from fitbit_sync.net.retry import MalformedResponse, RetryPolicy
+from fitbit_sync.net.transport import RequestGuard, make_abortable, send_once
 from fitbit_sync.sources.google_health.errors import error_for_response
 from fitbit_sync.sources.google_health.pacing import Pacer
 from fitbit_sync.sources.google_health.paging import PagedEndpoints, pages
@@ -63,7 +57,7 @@ def _check_id(value: str, pattern: re.Pattern[str], what: str) -> str:
     return value
 
 
-class HealthApiClient(PagedEndpoints):
+class HealthApiClient(Closing, PagedEndpoints):
     """Google Health API v4 for the signed-in user (``users/me``)."""
 
     def __init__(
@@ -206,19 +200,15 @@ class HealthApiClient(PagedEndpoints):
             self.pacer.acquire()
             self._count(call if first else "retry")
             first = False
-            retry_after: float | None = None
             request = self._http.build_request(method, path, params=params, content=content,
                                                headers={**headers, "Authorization": f"Bearer {token}"})
             try:
-                response, body_bytes = send_capped(self._http, request, guard=self.guard,
-                                                   deadline_s=self._deadline_s, cap=self._body_cap)
+                sent = send_once(self._http, request, guard=self.guard, deadline_s=self._deadline_s,
+                                 cap=self._body_cap)
             except httpx.HTTPError as exc:
-                if not is_retryable_exception(exc):
-                    raise SourceError(f"Google Health API {call}: {type(exc).__name__}") from None
-                problem = type(exc).__name__
-            except MalformedResponse as exc:
-                problem = f"HTTP {exc.status} with {exc}"
-            else:
+                raise SourceError(f"Google Health API {call}: {type(exc).__name__}") from None
+            problem, retry_after, response = sent.problem, sent.retry_after, sent.response
+            if response is not None and not problem:  # an answer no retry changes
                 status = response.status_code
                 if status == 401 and not refreshed:
                     refreshed = True  # one refresh per request, then it is a real refusal
@@ -226,16 +216,12 @@ class HealthApiClient(PagedEndpoints):
                     if self._tokens.access_token() == token:  # unless another worker just did
                         self._tokens.invalidate()
                     continue
-                if response.is_success:
-                    try:
-                        return parse(response, body_bytes)
-                    except MalformedResponse as exc:
-                        problem = f"HTTP {status} with {exc}"
-                elif is_retryable_status(status):
-                    problem = f"HTTP {status}"
-                    retry_after = retry_after_of(response)
-                else:
-                    raise error_for_response(status, bytes(body_bytes), call=call, secrets=(token,))
+                if not response.is_success:
+                    raise error_for_response(status, bytes(sent.content), call=call, secrets=(token,))
+                try:
+                    return parse(response, sent.content)
+                except MalformedResponse as exc:
+                    problem = f"HTTP {status} with {exc}"
             delay = backoff.next_delay(retry_after)
             if delay is None:
                 raise SourceError(
@@ -254,13 +240,6 @@ class HealthApiClient(PagedEndpoints):
         for callback in self._on_close:
             callback()
         self._on_close.clear()
-
-    def __enter__(self) -> HealthApiClient:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
 
 def _rollup_items(body: dict[str, Any]) -> tuple[str, int] | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import IO
 
+from fitbit_sync.closing import Closing
 from fitbit_sync.errors import ArchiveError, reason
 
 #: Upper bound for a file read whole (JSON): real per-day/month files are a few MB.
@@ -71,7 +72,7 @@ class Entry:
         return io.TextIOWrapper(self.open(), encoding="utf-8-sig", errors="replace", newline="")
 
 
-class Archives:
+class Archives(Closing):
     """The inputs of one import, opened; close() releases every zip."""
 
     def __init__(self, paths: Sequence[str | os.PathLike[str]]) -> None:
@@ -145,12 +146,6 @@ class Archives:
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries)
-
-    def __enter__(self) -> Archives:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 _YEAR_2000_MS = 946_684_800_000

@@ -9,18 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from fitbit_sync.records import Record
-from fitbit_sync.sources.google_health.converters.registry import (
-    ConvertContext,
-    converter,
-)
-from fitbit_sync.sources.google_health.converters.values import (
-    BadPoint,
-    Item,
-    int64,
-    member,
-    number,
-    sample_time_ms,
-)
+from fitbit_sync.sources.google_health.converters.registry import ConvertContext, converter, sample_value
+from fitbit_sync.sources.google_health.converters.values import BadPoint, Item, int64, member, number, sample_time_ms
 
 GRAMS_PER_LB = 453.59237
 MIN_HEIGHT_MM, MAX_HEIGHT_MM = 300, 3000
@@ -49,11 +39,7 @@ def _height(item: Item, ctx: ConvertContext) -> Iterable[Record]:
     return [Record("height", when, {"value": metres}, ctx.tags), *ctx.body.add_height(when, metres)]
 
 
-@converter("body-fat")
-def _body_fat(item: Item, ctx: ConvertContext) -> Iterable[Record]:
-    body = member(item, "bodyFat")
-    return (Record("BodyFat", sample_time_ms(body.get("sampleTime")),
-                   {"value": number(body.get("percentage"))}, ctx.tags),)
+converter("body-fat")(sample_value("bodyFat", "BodyFat", "percentage"))
 
 
 @converter("respiratory-rate-sleep-summary")

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
 from fitbit_sync.records import Record
-from fitbit_sync.sources.google_health.converters.registry import (
-    ConvertContext,
-    converter,
-    daily,
-)
+from fitbit_sync.sources.google_health.converters.registry import ConvertContext, PointConverter, converter, daily
 from fitbit_sync.sources.google_health.converters.values import (
     BadPoint,
     Item,
@@ -28,10 +24,18 @@ def _daily_member(item: Item, key: str) -> tuple[Item, date]:
     return body, parse_date(body.get("date"))
 
 
-@converter("daily-resting-heart-rate")
-def _resting_hr(item: Item, ctx: ConvertContext) -> Iterable[Record]:
-    body, day = _daily_member(item, "dailyRestingHeartRate")
-    return (daily("RestingHR", day, {"value": int64(body.get("beatsPerMinute"))}, ctx),)
+def _daily_value(key: str, measurement: str, value_key: str, parse: Callable[[Any], float]) -> PointConverter:
+    """A daily type with one required value, stored as ``value``."""
+
+    def fn(item: Item, ctx: ConvertContext) -> Iterable[Record]:
+        body, day = _daily_member(item, key)
+        return (daily(measurement, day, {"value": parse(body.get(value_key))}, ctx),)
+
+    return fn
+
+
+converter("daily-resting-heart-rate")(_daily_value("dailyRestingHeartRate", "RestingHR", "beatsPerMinute", int64))
+converter("daily-respiratory-rate")(_daily_value("dailyRespiratoryRate", "BreathingRate", "breathsPerMinute", number))
 
 
 @converter("daily-heart-rate-variability")
@@ -63,12 +67,6 @@ def _daily_spo2(item: Item, ctx: ConvertContext) -> Iterable[Record]:
         "stddev": optional_number(body.get("standardDeviationPercentage")),
     }
     return (daily("SPO2", day, {k: v for k, v in fields.items() if v is not None}, ctx),)
-
-
-@converter("daily-respiratory-rate")
-def _daily_breathing(item: Item, ctx: ConvertContext) -> Iterable[Record]:
-    body, day = _daily_member(item, "dailyRespiratoryRate")
-    return (daily("BreathingRate", day, {"value": number(body.get("breathsPerMinute"))}, ctx),)
 
 
 @converter("daily-sleep-temperature-derivations")

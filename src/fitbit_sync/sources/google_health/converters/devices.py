@@ -6,16 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from fitbit_sync.records import Record
-from fitbit_sync.sources.google_health.converters.registry import (
-    ConvertContext,
-    converter,
-)
-from fitbit_sync.sources.google_health.converters.values import (
-    BadPoint,
-    Item,
-    number,
-    parse_time_ms,
-)
+from fitbit_sync.sources.google_health.converters.registry import ConvertContext, converter
+from fitbit_sync.sources.google_health.converters.values import BadPoint, Item, number, parse_time_ms
 
 
 @converter("paired-devices")

@@ -8,17 +8,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from fitbit_sync.records import Record, rfc3339_from_ms
-from fitbit_sync.sources.google_health.converters.registry import (
-    ConvertContext,
-    converter,
-    record,
-)
+from fitbit_sync.sources.google_health.converters.registry import ConvertContext, converter, record
 from fitbit_sync.sources.google_health.converters.tcx import gps_records
 from fitbit_sync.sources.google_health.converters.values import (
     BadPoint,
     Item,
     int64,
-    interval_ms,
+    interval_bounds,
     member,
     number,
     parse_duration_ms,
@@ -36,11 +32,7 @@ def exercise_id(item: Item) -> str:
 def _exercise(item: Item, ctx: ConvertContext) -> Iterable[Record]:
     body = member(item, "exercise")
     point_id = exercise_id(item)
-    interval = body.get("interval")
-    start = interval_ms(interval, "start")
-    end = interval_ms(interval, "end")
-    if end < start:
-        raise BadPoint("exercise ends before it starts")
+    start, end = interval_bounds(body.get("interval"), "exercise")
     metrics = body.get("metricsSummary") or {}
     meta = body.get("exerciseMetadata") or {}
     has_gps = bool(meta.get("hasGps", False))

@@ -12,6 +12,7 @@ from fitbit_sync.sources.google_health.converters.registry import (
     ConvertContext,
     PointConverter,
     converter,
+    sample_value,
 )
 from fitbit_sync.sources.google_health.converters.values import (
     BadPoint,
@@ -23,16 +24,22 @@ from fitbit_sync.sources.google_health.converters.values import (
     optional_number,
     parse_time_ms,
     sample_time_ms,
+    zero_if_omitted,
 )
+
+
+def _bpm(value: float) -> float:
+    """A heart rate, or BadPoint when no heart beats that fast (or at all)."""
+    if not 0 < value < 400:
+        raise BadPoint(f"heart rate {value} out of range")
+    return value
 
 
 @converter("heart-rate")
 def _heart_rate(item: Item, ctx: ConvertContext) -> Iterable[Record]:
     body = member(item, "heartRate")
     bpm = int64(body.get("beatsPerMinute"))
-    if not 0 < bpm < 400:
-        raise BadPoint(f"heart rate {bpm} out of range")
-    return (Record("HeartRate_Intraday", sample_time_ms(body.get("sampleTime")), {"value": bpm}, ctx.tags),)
+    return (Record("HeartRate_Intraday", sample_time_ms(body.get("sampleTime")), {"value": _bpm(bpm)}, ctx.tags),)
 
 
 def _interval_value(key: str, measurement: str, value_key: str, kind: str, scale: float = 1.0) -> PointConverter:
@@ -40,10 +47,7 @@ def _interval_value(key: str, measurement: str, value_key: str, kind: str, scale
 
     def fn(item: Item, ctx: ConvertContext) -> Iterable[Record]:
         body = member(item, key)
-        raw = body.get(value_key)
-        value: int | float = int64(raw, default=0) if kind == "int" else number(raw, default=0.0)
-        if scale != 1.0:
-            value = value * scale
+        value = zero_if_omitted(body.get(value_key), kind, scale)
         return (Record(measurement, interval_ms(body.get("interval")), {"value": value}, ctx.tags),)
 
     return fn
@@ -55,11 +59,7 @@ converter("altitude")(_interval_value("altitude", "Elevation_Intraday", "gainMil
 converter("active-energy-burned")(_interval_value("activeEnergyBurned", "Calories_Intraday", "kcal", "float"))
 
 
-@converter("oxygen-saturation")
-def _spo2(item: Item, ctx: ConvertContext) -> Iterable[Record]:
-    body = member(item, "oxygenSaturation")
-    return (Record("SPO2_Intraday", sample_time_ms(body.get("sampleTime")),
-                   {"value": number(body.get("percentage"))}, ctx.tags),)
+converter("oxygen-saturation")(sample_value("oxygenSaturation", "SPO2_Intraday", "percentage"))
 
 
 @converter("vo2-max")
@@ -103,9 +103,6 @@ def _floors_minute(item: Item, ctx: ConvertContext) -> Iterable[Record]:
 
 @converter("heart-rate:rollup")
 def _heart_rate_minute(item: Item, ctx: ConvertContext) -> Iterable[Record]:
-    body = member(item, "heartRate")
-    avg = number(body.get("beatsPerMinuteAvg"))
-    if not 0 < avg < 400:
-        raise BadPoint(f"heart rate {avg} out of range")
+    avg = _bpm(number(member(item, "heartRate").get("beatsPerMinuteAvg")))
     return (Record("HeartRate_Intraday", parse_time_ms(item.get("startTime")), {"value": round(avg)}, ctx.tags),)
 

@@ -31,6 +31,7 @@ from fitbit_sync.sources.google_health.converters.values import (
     interval_civil_ms,
     interval_ms,
     member,
+    number,
     parse_date,
     parse_time_ms,
     sample_time_ms,
@@ -160,6 +161,17 @@ def record(measurement: str, time_ms: int, fields: dict[str, Any], ctx: ConvertC
 def daily(measurement: str, day: date, fields: dict[str, Any], ctx: ConvertContext) -> Record:
     """A daily value: keyed by its civil date, at local midnight of that date."""
     return Record(measurement, ctx.local_midnight_ms(day), fields, {DEVICE_TAG: ctx.device}, day.isoformat())
+
+
+def sample_value(key: str, measurement: str, value_key: str) -> PointConverter:
+    """A sampled type with one required number, stored as ``value`` at its sample time."""
+
+    def fn(item: Item, ctx: ConvertContext) -> Iterable[Record]:
+        body = member(item, key)
+        return (Record(measurement, sample_time_ms(body.get("sampleTime")), {"value": number(body.get(value_key))},
+                       ctx.tags),)
+
+    return fn
 
 
 def rollup_day(item: Item) -> date:

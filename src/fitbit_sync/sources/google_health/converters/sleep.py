@@ -6,15 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from fitbit_sync.records import Record
-from fitbit_sync.sources.google_health.converters.registry import (
-    ConvertContext,
-    converter,
-    record,
-)
+from fitbit_sync.sources.google_health.converters.registry import ConvertContext, converter, record
 from fitbit_sync.sources.google_health.converters.values import (
     BadPoint,
     Item,
     int64,
+    interval_bounds,
     interval_ms,
     member,
 )
@@ -29,10 +26,8 @@ SLEEP_LEVELS: dict[str, tuple[int, str]] = {
 @converter("sleep")
 def _sleep(item: Item, ctx: ConvertContext) -> Iterable[Record]:
     body = member(item, "sleep")
-    interval = body.get("interval")
-    start = interval_ms(interval, "start")
-    end = interval_ms(interval, "end")
-    if end <= start:
+    start, end = interval_bounds(body.get("interval"), "sleep")
+    if end == start:
         raise BadPoint("sleep ends before it starts")
     sleep_type = str(body.get("type") or "STAGES")
     meta = body.get("metadata") or {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fitbit_sync.records import Record
@@ -18,8 +18,8 @@ from fitbit_sync.sources.google_health.converters.values import (
     Item,
     int64,
     member,
-    number,
-    parse_duration_ms,
+    minutes_of,
+    zero_if_omitted,
 )
 
 
@@ -27,11 +27,7 @@ def _daily_sum(key: str, measurement: str, value_key: str, kind: str, scale: flo
     """A daily total from dailyRollUp; an omitted sum is a true zero."""
 
     def fn(item: Item, ctx: ConvertContext) -> Iterable[Record]:
-        body = member(item, key)
-        raw = body.get(value_key)
-        value: int | float = int64(raw, default=0) if kind == "int" else number(raw, default=0.0)
-        if scale != 1.0:
-            value = value * scale
+        value = zero_if_omitted(member(item, key).get(value_key), kind, scale)
         return (daily(measurement, rollup_day(item), {"value": value}, ctx),)
 
     return fn
@@ -48,25 +44,31 @@ _ACTIVITY_LEVEL_FIELDS = {"LIGHT": "minutesLightlyActive", "MODERATE": "minutesF
                           "VIGOROUS": "minutesVeryActive"}
 
 
+def _by_level(item: Item, key: str, list_key: str, level_key: str, names: dict[str, str],
+              value: Callable[[Item], int]) -> dict[str, Any]:
+    """Fields ``names[level]`` from the list ``list_key`` of entries with a level (``level_key``): each
+    known level's ``value``, zero for a level the list leaves out."""
+    entries = member(item, key).get(list_key) or []
+    if not isinstance(entries, list):
+        raise BadPoint(f"bad {list_key}")
+    fields: dict[str, Any] = dict.fromkeys(names.values(), 0)
+    for entry in entries:
+        name = names.get(entry.get(level_key))
+        if name is not None:
+            fields[name] = value(entry)
+    return fields
+
+
 @converter("active-minutes:daily")
 def _active_minutes(item: Item, ctx: ConvertContext) -> Iterable[Record]:
-    body = member(item, "activeMinutes")
-    levels = body.get("activeMinutesRollupByActivityLevel") or []
-    if not isinstance(levels, list):
-        raise BadPoint("bad activeMinutesRollupByActivityLevel")
-    fields: dict[str, Any] = dict.fromkeys(_ACTIVITY_LEVEL_FIELDS.values(), 0)
-    for level in levels:
-        name = _ACTIVITY_LEVEL_FIELDS.get(level.get("activityLevel"))
-        if name is not None:
-            fields[name] = int64(level.get("activeMinutesSum"), default=0)
+    fields = _by_level(item, "activeMinutes", "activeMinutesRollupByActivityLevel", "activityLevel",
+                       _ACTIVITY_LEVEL_FIELDS, lambda level: int64(level.get("activeMinutesSum"), default=0))
     return (daily("Activity Minutes", rollup_day(item), fields, ctx),)
 
 
 @converter("sedentary-period:daily")
 def _sedentary(item: Item, ctx: ConvertContext) -> Iterable[Record]:
-    body = member(item, "sedentaryPeriod")
-    raw = body.get("durationSum")
-    minutes = 0 if raw is None else round(parse_duration_ms(raw) / 60_000)
+    minutes = minutes_of(member(item, "sedentaryPeriod").get("durationSum"))
     return (daily("Activity Minutes", rollup_day(item), {"minutesSedentary": minutes}, ctx),)
 
 
@@ -86,15 +88,6 @@ HR_ZONE_NAMES = {"LIGHT": "Normal", "MODERATE": "Fat Burn", "VIGOROUS": "Cardio"
 
 @converter("time-in-heart-rate-zone:daily")
 def _time_in_zones(item: Item, ctx: ConvertContext) -> Iterable[Record]:
-    body = member(item, "timeInHeartRateZone")
-    zones = body.get("timeInHeartRateZones") or []
-    if not isinstance(zones, list):
-        raise BadPoint("bad timeInHeartRateZones")
-    fields: dict[str, Any] = dict.fromkeys(HR_ZONE_NAMES.values(), 0)
-    for zone in zones:
-        name = HR_ZONE_NAMES.get(zone.get("heartRateZone"))
-        if name is not None:
-            raw = zone.get("duration")
-            fields[name] = 0 if raw is None else round(parse_duration_ms(raw) / 60_000)
+    fields = _by_level(item, "timeInHeartRateZone", "timeInHeartRateZones", "heartRateZone", HR_ZONE_NAMES,
+                       lambda zone: minutes_of(zone.get("duration")))
     return (daily("HR zones", rollup_day(item), fields, ctx),)
-

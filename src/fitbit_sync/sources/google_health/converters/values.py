@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 Item = dict[str, Any]
+T = TypeVar("T")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_DATE = date(1970, 1, 1)
 MS = timedelta(milliseconds=1)
@@ -73,12 +74,17 @@ def parse_duration_ms(text: Any) -> int:
     raise BadPoint(f"bad duration {text!r}")
 
 
+def _omitted(default: T | None, what: str) -> T:
+    """The default of a member that was left out, or BadPoint when it is required."""
+    if default is None:
+        raise BadPoint(f"missing {what}")
+    return default
+
+
 def int64(value: Any, *, default: int | None = None) -> int:
     """An int64 member (a JSON string, or a number); ``default`` when omitted."""
     if value is None:
-        if default is None:
-            raise BadPoint("missing integer value")
-        return default
+        return _omitted(default, "integer value")
     if isinstance(value, bool):
         raise BadPoint(f"bad integer {value!r}")
     if isinstance(value, int):
@@ -96,9 +102,7 @@ def int64(value: Any, *, default: int | None = None) -> int:
 def number(value: Any, *, default: float | None = None) -> float:
     """A double member; ``default`` when omitted (proto3 omits zeros)."""
     if value is None:
-        if default is None:
-            raise BadPoint("missing number")
-        return default
+        return _omitted(default, "number")
     if isinstance(value, bool):
         raise BadPoint(f"bad number {value!r}")
     if isinstance(value, (int, float)):
@@ -117,6 +121,18 @@ def number(value: Any, *, default: float | None = None) -> float:
 
 def optional_number(value: Any) -> float | None:
     return None if value is None else number(value)
+
+
+def zero_if_omitted(value: Any, kind: str, scale: float = 1.0) -> int | float:
+    """A single ``int`` or ``float`` value (``kind``) times ``scale``; omitted is a true zero (proto3
+    omits zero values)."""
+    number_: int | float = int64(value, default=0) if kind == "int" else number(value, default=0.0)
+    return number_ * scale if scale != 1.0 else number_
+
+
+def minutes_of(duration: Any) -> int:
+    """Whole minutes of a duration member; omitted is zero."""
+    return 0 if duration is None else round(parse_duration_ms(duration) / 60_000)
 
 
 def member(item: Item, key: str) -> Item:
@@ -168,6 +184,14 @@ def interval_ms(value: Any, edge: str = "start") -> int:
         return parse_time_ms(physical)
     civil = value.get("civilStartTime" if edge == "start" else "civilEndTime")
     return civil_ms(civil) - parse_duration_ms(value.get(f"{edge}UtcOffset"))
+
+
+def interval_bounds(value: Any, what: str) -> tuple[int, int]:
+    """Start and end instants of a session's interval; BadPoint when it ends before it starts."""
+    start, end = interval_ms(value, "start"), interval_ms(value, "end")
+    if end < start:
+        raise BadPoint(f"{what} ends before it starts")
+    return start, end
 
 
 def interval_civil_ms(value: Any, edge: str = "start") -> int:

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from fitbit_sync.closing import Closing
 from fitbit_sync.records import Record
 from fitbit_sync.sources.takeout.discovery import Entry
 from fitbit_sync.sources.takeout.timezones import LocalDays
@@ -81,7 +82,7 @@ def normalise(name: str) -> str:
     return " ".join(name.strip().strip("\ufeff").lower().replace("_", " ").split())
 
 
-class CsvTable:
+class CsvTable(Closing):
     """A CSV file read row by row: its normalised header and the remaining rows."""
 
     def __init__(self, entry: Entry) -> None:
@@ -125,12 +126,6 @@ class CsvTable:
 
     def close(self) -> None:
         self._text.close()
-
-    def __enter__(self) -> CsvTable:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def cell(row: list[str], index: int | None) -> str:

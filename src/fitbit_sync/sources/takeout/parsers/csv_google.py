@@ -31,9 +31,16 @@ def _weight(row: list[str], named: dict[str, int], ctx: ParseContext) -> dict[st
 def _azm(row: list[str], named: dict[str, int], ctx: ParseContext) -> dict[str, dict[str, Any]]:
     zone_index = next((i for name, i in named.items() if "zone" in name), None)
     minutes_index = next((i for name, i in named.items() if "minutes" in name), None)
+    return azm_minute(row, zone_index, minutes_index, AZM_FIELDS, "heart rate zone / total minutes")
+
+
+def azm_minute(row: list[str], zone_index: int | None, minutes_index: int | None, zones: dict[str, str],
+               columns: str) -> dict[str, dict[str, Any]]:
+    """One minute's active zone minutes (0-2) in its zone (a name in ``zones``), for the daily sums;
+    nothing for another zone or an odd count; ValueError when the file lacks the ``columns``."""
     if zone_index is None or minutes_index is None:
-        raise ValueError("no heart rate zone / total minutes columns")
-    zone = AZM_FIELDS.get(cell(row, zone_index).strip().lower().replace("_", " "))
+        raise ValueError(f"no {columns} columns")
+    zone = zones.get(cell(row, zone_index).strip().lower().replace("_", " "))
     minutes = number(cell(row, minutes_index))
     if zone is None or minutes is None or not 0 <= minutes <= 2:
         return {}

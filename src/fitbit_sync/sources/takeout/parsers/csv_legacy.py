@@ -13,23 +13,15 @@ from typing import Any
 
 from fitbit_sync.sources.takeout.parsers.common import ParseContext, cell
 from fitbit_sync.sources.takeout.parsers.csv_generic import Column, CsvSpec, as_int, in_range
-from fitbit_sync.sources.takeout.parsers.csv_google import AZM_SUM
+from fitbit_sync.sources.takeout.parsers.csv_google import AZM_FIELDS, azm_minute
 from fitbit_sync.sources.takeout.units import number
 
-_AZM_ZONES = {"fat burn": "fatBurn", "fat_burn": "fatBurn", "fatburn": "fatBurn", "cardio": "cardio",
-              "peak": "peak", "1": "fatBurn", "2": "cardio", "3": "peak"}
+_AZM_ZONES = {**AZM_FIELDS, "1": "fatBurn", "2": "cardio", "3": "peak"}
 
 
 def _azm(row: list[str], named: dict[str, int], ctx: ParseContext) -> dict[str, dict[str, Any]]:
-    zone_index = named.get("heart zone id")
-    minutes_index = named.get("total minutes")
-    if zone_index is None or minutes_index is None:
-        raise ValueError("no heart_zone_id / total_minutes columns")
-    zone = _AZM_ZONES.get(cell(row, zone_index).strip().lower().replace("_", " "))
-    minutes = number(cell(row, minutes_index))
-    if zone is None or minutes is None or not 0 <= minutes <= 2:
-        return {}
-    return {AZM_SUM: {zone: round(minutes), "total": round(minutes)}}
+    return azm_minute(row, named.get("heart zone id"), named.get("total minutes"), _AZM_ZONES,
+                      "heart_zone_id / total_minutes")
 
 
 SPECS: dict[str, CsvSpec] = {

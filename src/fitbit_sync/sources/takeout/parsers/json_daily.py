@@ -9,7 +9,7 @@ export's last day (``ctx.cutoff_day``) and placeholder rows are skipped as junk.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fitbit_sync.records import Record
@@ -35,6 +35,9 @@ ZONE_FIELDS = {
 }
 
 
+_ROW_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError)
+
+
 def daily_record(measurement: str, day: int, fields: dict[str, Any], ctx: ParseContext) -> Record:
     """A record keyed by local date ``day``, at local midnight."""
     return Record(measurement, ctx.days.midnight(day), fields, ctx.tags, ctx.days.iso(day))
@@ -51,23 +54,38 @@ def _after_export(day: int, ctx: ParseContext) -> bool:
     return ctx.cutoff_day is not None and day > ctx.cutoff_day
 
 
+def _daily_rows(entry: Entry, ctx: ParseContext, measurement: str,
+                fields_of: Callable[[int, Any], dict[str, Any] | None],
+                errors: tuple[type[Exception], ...]) -> Iterator[Record]:
+    """Rows ``{"dateTime": <label>, "value": ...}``: a record of ``fields_of(day, value)`` keyed by the
+    label's day; no fields is a junk row, one of ``errors`` a malformed one."""
+    for row in load_json_array(entry):
+        try:
+            day = _label_day(row)
+            fields = fields_of(day, row["value"])
+        except errors as exc:
+            ctx.bad_row(exc)
+            continue
+        if not fields:
+            ctx.junk += 1
+            continue
+        yield daily_record(measurement, day, fields, ctx)
+
+
 def parse_activity_minutes(entry: Entry, ctx: ParseContext) -> Iterator[Record]:
     match = _ACTIVITY_STEM.match(entry.base)
     if match is None:
         raise ParseError(f"unknown activity-minutes file {entry.base!r}")
     name = ACTIVITY_FIELDS[match.group(1).lower()]
-    for row in load_json_array(entry):
-        try:
-            day = _label_day(row)
-            minutes = integer(row["value"])
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            ctx.bad_row(exc)
-            continue
+
+    def fields_of(day: int, value: Any) -> dict[str, Any] | None:
+        minutes = integer(value)
         padding = minutes == (1440 if name == "minutesSedentary" else 0) and _after_export(day, ctx)
         if minutes is None or not 0 <= minutes <= 1500 or padding:
-            ctx.junk += 1
-            continue
-        yield daily_record("Activity Minutes", day, {name: minutes}, ctx)
+            return None
+        return {name: minutes}
+
+    yield from _daily_rows(entry, ctx, "Activity Minutes", fields_of, (KeyError, TypeError, ValueError, IndexError))
 
 
 def parse_resting_heart_rate(entry: Entry, ctx: ParseContext) -> Iterator[Record]:
@@ -80,7 +98,7 @@ def parse_resting_heart_rate(entry: Entry, ctx: ParseContext) -> Iterator[Record
                 ctx.junk += 1  # the export's placeholder rows
                 continue
             day = us_or_iso_day(label) if isinstance(label, str) else _label_day(row)
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        except _ROW_ERRORS as exc:
             ctx.bad_row(exc)
             continue
         if not 20 <= bpm <= 250:
@@ -89,37 +107,28 @@ def parse_resting_heart_rate(entry: Entry, ctx: ParseContext) -> Iterator[Record
         yield daily_record("RestingHR", day, {"value": round(bpm)}, ctx)
 
 
+def _zone_minutes(day: int, value: Any) -> dict[str, Any]:
+    zones = value["valuesInZones"]
+    fields: dict[str, Any] = {}
+    for key, name in ZONE_FIELDS.items():
+        minutes = integer(zones.get(key))
+        if minutes is not None and minutes >= 0:
+            fields[name] = minutes
+    return fields
+
+
 def parse_heart_rate_zones(entry: Entry, ctx: ParseContext) -> Iterator[Record]:
-    for row in load_json_array(entry):
-        try:
-            day = _label_day(row)
-            zones = row["value"]["valuesInZones"]
-            fields: dict[str, Any] = {}
-            for key, name in ZONE_FIELDS.items():
-                minutes = integer(zones.get(key))
-                if minutes is not None and minutes >= 0:
-                    fields[name] = minutes
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-            ctx.bad_row(exc)
-            continue
-        if not fields:
-            ctx.junk += 1
-            continue
-        yield daily_record("HR zones", day, fields, ctx)
+    yield from _daily_rows(entry, ctx, "HR zones", _zone_minutes, _ROW_ERRORS)
+
+
+def _vo2_max(day: int, value: Any) -> dict[str, Any] | None:
+    vo2 = number(value.get("filteredDemographicVO2Max"))
+    if vo2 is None or vo2 <= 0:
+        vo2 = number(value.get("demographicVO2Max"))
+    if vo2 is None or not 0 < vo2 < 100:
+        return None
+    return {"vo2Max": round(vo2, 3), "estimated": True}
 
 
 def parse_demographic_vo2_max(entry: Entry, ctx: ParseContext) -> Iterator[Record]:
-    for row in load_json_array(entry):
-        try:
-            day = _label_day(row)
-            value = row["value"]
-            vo2 = number(value.get("filteredDemographicVO2Max"))
-            if vo2 is None or vo2 <= 0:
-                vo2 = number(value.get("demographicVO2Max"))
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-            ctx.bad_row(exc)
-            continue
-        if vo2 is None or not 0 < vo2 < 100:
-            ctx.junk += 1
-            continue
-        yield daily_record("VO2 Max", day, {"vo2Max": round(vo2, 3), "estimated": True}, ctx)
+    yield from _daily_rows(entry, ctx, "VO2 Max", _vo2_max, _ROW_ERRORS)
