@@ -18,7 +18,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,8 @@ import httpx
 
 from fitbit_sync.closing import Closing
 from fitbit_sync.config import InfluxDBSettings, Settings
-from fitbit_sync.errors import ConfigError, StoreError
+from fitbit_sync.days import local_midnight_ms
+from fitbit_sync.errors import ConfigError, StoreError, reason
 from fitbit_sync.files import private_dir
 from fitbit_sync.records import Record
 from fitbit_sync.redact import redact
@@ -142,7 +143,7 @@ class InfluxStore(Closing):
         yield from found if limit is None else itertools.islice(found, limit)
 
     def _midnight_ms(self, day: date) -> int:
-        return int(datetime.combine(day, datetime.min.time(), self.zone).timestamp() * 1000)
+        return local_midnight_ms(day, self.zone)
 
     def aggregate(self, measurement: str, field_name: str, start_ms: int, end_ms: int, bucket_ms: int,
                   aggs: Sequence[Agg] = ("mean",)) -> Series:
@@ -235,5 +236,4 @@ def open_influx_store(settings: Settings, kind: StoreKind | None = None, *, read
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+    return reason(exc)

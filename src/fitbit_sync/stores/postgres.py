@@ -33,7 +33,7 @@ from typing import Any
 
 from fitbit_sync.closing import Closing
 from fitbit_sync.config import Settings
-from fitbit_sync.errors import ConfigError, StoreError
+from fitbit_sync.errors import ConfigError, StoreError, reason
 from fitbit_sync.records import Record, chunks_by_measurement
 from fitbit_sync.redact import redact
 from fitbit_sync.schema import MEASUREMENTS, Measurement
@@ -561,6 +561,4 @@ def open_postgres_store(settings: Settings, kind: StoreKind = POSTGRES, *, read_
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    first = text.splitlines()[0]
-    return first.replace("connection failed: ", "")
+    return reason(exc).replace("connection failed: ", "")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fitbit_sync.closing import Closing
-from fitbit_sync.errors import StoreError
+from fitbit_sync.errors import StoreError, reason
 from fitbit_sync.files import private_file
 from fitbit_sync.records import Record, chunks_by_measurement
 from fitbit_sync.schema import MEASUREMENTS, Measurement
@@ -289,8 +289,7 @@ def open_sqlite_store(settings: Settings, kind: StoreKind = SQLITE, *, read_only
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+    return reason(exc)
 
 
 def _create_private(path: Path) -> None:

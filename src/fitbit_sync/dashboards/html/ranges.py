@@ -8,11 +8,11 @@ days, so daily panels never show a half day at the left edge.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fitbit_sync.dashboards.html.source import DAY, HOUR
-from fitbit_sync.days import check_ms, parse_day
+from fitbit_sync.days import check_ms, local_midnight_ms, parse_day
 from fitbit_sync.errors import ConfigError
 
 PRESETS: dict[str, int | None] = {"24h": None, "7d": 7, "30d": 30, "1y": 365, "all": None}
@@ -57,7 +57,7 @@ def zone(name: str) -> ZoneInfo:
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> int:
-    return int(datetime.combine(day, time(0), tz).timestamp() * 1000)
+    return local_midnight_ms(day, tz)
 
 
 def resolve(
