@@ -265,3 +265,18 @@ def test_sigterm_during_an_outage_interrupts_sync_at_once(fault: str, zone: str 
     assert "Traceback" not in text
     assert text.splitlines()[-1] == "fitbit-sync: error: interrupted; run the same command again to resume", text
     assert elapsed < 2.5, f"took {elapsed:.1f} s to stop"
+
+
+def test_the_demo_hint_names_the_program_as_the_readme_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """scripts/demo.sh runs ``.venv/bin/fitbit-sync``; the hint says that, not an absolute path."""
+    from fitbit_sync.commands.demo import program
+
+    script = tmp_path / ".venv" / "bin" / "fitbit-sync"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    monkeypatch.setattr(sys, "argv", [str(script)])
+    assert program() == ".venv/bin/fitbit-sync"
+    monkeypatch.setattr(sys, "argv", ["/opt/other/bin/fitbit-sync"])
+    assert program() == "/opt/other/bin/fitbit-sync"

@@ -115,6 +115,8 @@ def program() -> str:
     found = shutil.which("fitbit-sync")
     if found and Path(found).resolve() == started.resolve():
         return "fitbit-sync"
+    if started.is_absolute() and started.is_relative_to(Path.cwd()):
+        started = started.relative_to(Path.cwd())  # .venv/bin/fitbit-sync, as the README shows it
     return shlex.quote(str(started))
 
 
