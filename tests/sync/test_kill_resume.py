@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,11 @@ def coverage_rows(db: Path) -> int:
 
 def test_sigkill_at_random_moments_then_rerun_equals_an_uninterrupted_run(emulator_factory: Any,
                                                                            tmp_path: Path) -> None:
-    emu = emulator_factory(seed=21, start=date(2025, 3, 1), end=date(2025, 3, 31), quota_per_minute=100_000)
+    # a fixed emulator clock: the paired devices' battery snapshot (a 15-minute "last sync") must not
+    # change between the reference run and the killed runs, whatever the wall clock does
+    frozen = datetime(2025, 4, 2, 12, 0, tzinfo=UTC).timestamp()
+    emu = emulator_factory(seed=21, start=date(2025, 3, 1), end=date(2025, 3, 31), quota_per_minute=100_000,
+                           clock=lambda: frozen)
     ref_dir, kill_dir = tmp_path / "ref", tmp_path / "kill"
     ref_dir.mkdir()
     kill_dir.mkdir()
