@@ -155,6 +155,8 @@ class Settings(_StoreOptions):
     def _one_line_of_text(cls, value: Any) -> Any:
         for item in value if isinstance(value, list) else (value,):
             text = item.get_secret_value() if isinstance(item, SecretStr) else item
+            if isinstance(text, Path):  # file names too: a newline in a path breaks logs and units
+                text = str(text)
             if not isinstance(text, str):
                 continue
             bad = _CONTROL.search(text)

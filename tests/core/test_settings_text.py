@@ -23,6 +23,10 @@ from fitbit_sync.stores.values import MAX_TEXT_CHARS
     ("influxdb_database", "fit\nbit", "U+000A"),
     ("influxdb_password", "s3cret-pw\n", "U+000A"),
     ("types", "steps,heart\nrate", "U+000A"),
+    ("sqlite_path", "fit\nbit.db", "U+000A"),
+    ("token_file", "tok\x1ben.json", "U+001B"),
+    ("log_file", "daemon\r.log", "U+000D"),
+    ("data_dir", "data\x00dir", "U+0000"),
 ])
 def test_control_characters_are_refused_in_one_line(name: str, value: str, code_point: str) -> None:
     with pytest.raises(ConfigError) as caught:
