@@ -39,11 +39,11 @@ def test_fresh_token_is_used_without_refreshing(emulator: EmulatorServer, token_
 def test_refreshes_five_minutes_before_expiry(emulator: EmulatorServer, token_file: Path) -> None:
     seeded = seed_tokens(emulator, token_file)
     settings = settings_for(emulator, token_file)
-    offset = [0.0]
-    provider = StoredTokenProvider(settings, now=lambda: time.time() + offset[0])
-    offset[0] = seeded.expires_at - time.time() - 301  # 5 min 1 s left: still used as is
+    clock = [seeded.expires_at - 301]  # an injected clock: a slow machine must not eat the 1 s margin
+    provider = StoredTokenProvider(settings, now=lambda: clock[0])
+    # 5 min 1 s left: still used as is
     assert provider.access_token() == seeded.access_token.get_secret_value()
-    offset[0] += 2  # 4 min 59 s left: refreshed
+    clock[0] += 2  # 4 min 59 s left: refreshed
     fresh = provider.access_token()
     assert fresh != seeded.access_token.get_secret_value()
     assert provider.refresh_count == 1 and token_requests(emulator) == 1
