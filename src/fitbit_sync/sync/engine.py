@@ -358,8 +358,8 @@ def check_coverage(request: Request, coverage: Sequence[Coverage], fetched_down_
     Together with the catch-up marks (``planner.catchup_marks``) this is what makes a stop at any
     moment lose nothing: coverage never claims a range that was not fetched, and a rerun asks for
     every range the stopped run meant to fetch and did not cover."""
+    floor = request.start_ms if fetched_down_to is None else max(request.start_ms, fetched_down_to)
     for piece in coverage:
-        floor = request.start_ms if fetched_down_to is None else max(request.start_ms, fetched_down_to)
         if (piece.stream != request.stream.key or piece.end_ms <= piece.start_ms or piece.start_ms < floor
                 or piece.end_ms > request.end_ms):
             raise CoverageInvariantError(
