@@ -115,3 +115,26 @@ def points_in(gen: Generator, stream: Stream, start_ms: int, end_ms: int) -> int
     last = planner.date_of_ms(end_ms) + timedelta(days=2)
     return sum(1 for day in _days(first, last) for p in gen.points(stream.type_id, day)
                if start_ms <= _filter_time(stream, p) < end_ms)
+
+
+def sigterm_once_faulted(proc: Any, emu: Any, fault: str) -> tuple[bytes, float]:
+    """Wait until ``emu`` has injected ``fault`` into ``proc``'s requests, SIGTERM ``proc`` half a
+    second later (in a retry wait, or deep in a hung read); its stderr and how long it took to end.
+    ``proc`` is killed if it outlives this."""
+    import signal
+    import time
+
+    try:
+        deadline = time.monotonic() + 60
+        while not emu.state.faults.injected.get(fault) and proc.poll() is None:
+            assert time.monotonic() < deadline, f"{fault} was never injected"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=40)
+        return err, time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sync_support import read_tables
+from sync_support import read_tables, sigterm_once_faulted
 
 from fitbit_sync.cli import main
 from fitbit_sync.emulator.faults import FaultRule
@@ -246,20 +244,7 @@ def test_sigterm_during_an_outage_interrupts_sync_at_once(fault: str, zone: str 
     env = {**os.environ, **emulator_env(emu, tmp_path, db, **({"time_zone": zone} if zone else {}))}
     proc = subprocess.Popen([sys.executable, "-m", "fitbit_sync.cli", "sync", "--types", "steps,weight"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while not emu.state.faults.injected.get(fault) and proc.poll() is None:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        time.sleep(0.5)
-        assert proc.poll() is None, proc.communicate()[1].decode()
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=40)
-        elapsed = time.monotonic() - sent
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    err, elapsed = sigterm_once_faulted(proc, emu, fault)
     text = err.decode()
     assert proc.returncode == ExitCode.INTERRUPTED, text
     assert "Traceback" not in text

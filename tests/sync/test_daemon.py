@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sync_support import sigterm_once_faulted
 
 from fitbit_sync.auth.tokens import open_token_provider
 from fitbit_sync.catalog import select_streams
@@ -150,17 +151,7 @@ def test_daemon_stops_within_2_s_of_sigterm_during_an_outage(fault: str, zone: s
     env = {**os.environ, **emulator_env(emu, tmp_path, db, **({"time_zone": zone} if zone else {}))}
     proc = subprocess.Popen([sys.executable, "-m", "fitbit_sync.cli", "daemon", "--types", "steps,weight"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        wait_for(lambda: emu.state.faults.injected.get(fault, 0) >= 1 or proc.poll() is not None, timeout=60)
-        time.sleep(0.5)  # in the retry wait (503) or deep in the hung read
-        assert proc.poll() is None, proc.communicate()[1].decode()
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=40)
-        elapsed = time.monotonic() - sent
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    err, elapsed = sigterm_once_faulted(proc, emu, fault)
     text = err.decode()
     assert proc.returncode == 0, text
     assert "Traceback" not in text and "_Stopped" not in text
